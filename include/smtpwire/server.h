@@ -1,0 +1,205 @@
+/*
+ * smtpwire: the sans-I/O SMTP server core (RFC 5321).
+ *
+ * The caller owns every byte: it feeds what the peer sent to
+ * smtpw_server_recv(), gets one event at a time back, answers decision
+ * events with smtpw_server_reply(), and drains reply bytes from
+ * smtpw_server_output().  The core never reads, writes, allocates, looks at
+ * a clock or touches a global; its state lives in smtpw_server_sizeof()
+ * bytes of caller memory.
+ *
+ * Typical loop (see README.md for a complete one):
+ *
+ *   smtpw_server_init(mem, size, &cfg, &s);         // queues the 220 greeting
+ *   for (;;) {
+ *       drain smtpw_server_output() to the socket, smtpw_server_output_ack();
+ *       if (smtpw_server_want(s) & SMTPW_WANT_CLOSE) break;
+ *       append socket bytes to buf;
+ *       while ((ev = smtpw_server_recv(s, buf, n, &used, &e)) > 0 || used) {
+ *           drop used bytes from buf (after handling e: spans point into buf);
+ *           if (smtpw_server_want(s) & SMTPW_WANT_REPLY) smtpw_server_reply(...);
+ *       }
+ *   }
+ *
+ * Copyright (c) 2026 The smtpwire authors.  SPDX-License-Identifier: MIT
+ */
+#ifndef SMTPWIRE_SERVER_H
+#define SMTPWIRE_SERVER_H
+
+#include "common.h"
+#include "syntax.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct smtpw_server smtpw_server; /* opaque: smtpw_server_sizeof() bytes */
+
+/* Upper bound of smtpw_server_sizeof() for this header version, for static
+ * storage in appliances.  smtpw_server_init() still checks the real size. */
+#define SMTPW_SERVER_SIZE_HINT 1536
+
+#define SMTPW_SERVER_CONFIG_VERSION 1u
+
+/* smtpw_server_config.flags */
+#define SMTPW_SERVER_LENIENT 0x01u        /* accept common client deviations (README "Lenient profile") */
+#define SMTPW_SERVER_REFUSE 0x02u         /* greet 554 and answer 503 to all but QUIT (RFC 5321 3.1) */
+#define SMTPW_SERVER_NO_PIPELINING 0x04u  /* do not advertise PIPELINING (RFC 2920) */
+#define SMTPW_SERVER_NO_8BITMIME 0x08u    /* do not advertise 8BITMIME (RFC 6152) */
+#define SMTPW_SERVER_NO_ENHANCED 0x10u    /* do not advertise ENHANCEDSTATUSCODES (RFC 2034) */
+#define SMTPW_SERVER_STARTTLS 0x20u       /* advertise and accept STARTTLS (RFC 3207) */
+#define SMTPW_SERVER_SMTPUTF8 0x40u       /* advertise SMTPUTF8, accept UTF-8 paths (RFC 6531) */
+
+/**
+ * Server configuration.  Fill with smtpw_server_config_init(), then change
+ * fields.  New fields are only ever appended; `version` tells the library
+ * which ones the caller knows.
+ */
+typedef struct smtpw_server_config {
+    uint32_t version;          /* set by smtpw_server_config_init() */
+    uint32_t flags;            /* SMTPW_SERVER_* (default 0: strict profile) */
+    const char *hostname;      /* NOT copied: must outlive the server; default "localhost" */
+    size_t hostname_len;
+    uint64_t max_message_size; /* SIZE limit in octets, 0 = none (default 10485760) */
+    uint32_t max_recipients;   /* per message, 452 past it (default 100, RFC 5321 4.5.3.1.8) */
+    uint32_t max_command_line; /* octets incl. CRLF, >= 512 (default 512, 4.5.3.1.4) */
+    uint32_t max_text_line;    /* body line octets incl. CRLF, 0 = unlimited (default 0) */
+    uint32_t max_errors;       /* refused commands before 421 and close (default 10) */
+    uint32_t bare_command;     /* SMTPW_BARE_* for command lines (default REJECT) */
+    uint32_t bare_body;        /* SMTPW_BARE_* for message bodies (default REJECT) */
+} smtpw_server_config;
+
+/* Event types returned by smtpw_server_recv().  Those marked REPLY leave
+ * the core waiting (SMTPW_WANT_REPLY) until smtpw_server_reply(). */
+#define SMTPW_EV_NONE 0        /* nothing (yet): see *consumed and smtpw_server_want() */
+#define SMTPW_EV_HELO 1        /* REPLY. HELO or EHLO (ev.cmd); arg = domain or literal */
+#define SMTPW_EV_MAIL 2        /* REPLY. arg = path text, path parsed, params, size */
+#define SMTPW_EV_RCPT 3        /* REPLY. arg = path text, path parsed, params */
+#define SMTPW_EV_DATA 4        /* REPLY. DATA with >= 1 accepted recipient: 354 or refuse */
+#define SMTPW_EV_BODY 5        /* arg = a chunk of the message, unstuffed, CRLF kept */
+#define SMTPW_EV_DATA_END 6    /* REPLY. the message is complete; size = its octets */
+#define SMTPW_EV_DATA_ABORT 7  /* the core refuses this message (code); discard what you have */
+#define SMTPW_EV_RSET 8        /* RSET (or a transaction reset); the core answered 250 */
+#define SMTPW_EV_VRFY 9        /* REPLY. arg = argument */
+#define SMTPW_EV_EXPN 10       /* REPLY. arg = argument */
+#define SMTPW_EV_HELP 11       /* REPLY. arg = argument (may be empty) */
+#define SMTPW_EV_QUIT 12       /* the core queued 221; WANT_CLOSE follows */
+#define SMTPW_EV_STARTTLS 13   /* the 220 is drained: start TLS, then smtpw_server_tls_started() */
+#define SMTPW_EV_REJECTED 14   /* the core refused a command itself (cmd, code, arg = line) */
+#define SMTPW_EV_CLOSE 15      /* the core ends the session (code, e.g. 421); WANT_CLOSE */
+
+/* smtpw_event.flags */
+#define SMTPW_EVF_SIZE 0x01u     /* MAIL carried SIZE= (value in ev.size), RFC 1870 */
+#define SMTPW_EVF_8BITMIME 0x02u /* MAIL carried BODY=8BITMIME, RFC 6152 */
+#define SMTPW_EVF_7BIT 0x04u     /* MAIL carried BODY=7BIT */
+#define SMTPW_EVF_SMTPUTF8 0x08u /* MAIL carried SMTPUTF8, RFC 6531 */
+
+/**
+ * One event.  Spans point into the `in` bytes of the smtpw_server_recv()
+ * call that returned it (or, for a few body bytes, into static storage) and
+ * stay valid until the caller reuses those bytes.  Append-only.
+ */
+typedef struct smtpw_event {
+    int32_t type;      /* SMTPW_EV_* */
+    int32_t cmd;       /* SMTPW_CMD_* the event comes from */
+    uint32_t code;     /* REJECTED, DATA_ABORT, CLOSE: the reply code sent */
+    uint32_t flags;    /* SMTPW_EVF_* */
+    smtpw_span arg;    /* see the event types */
+    smtpw_span params; /* MAIL/RCPT: parameters after the path; walk with smtpw_param_next() */
+    uint64_t size;     /* MAIL: SIZE= value; DATA_END: message octets */
+    smtpw_path path;   /* MAIL/RCPT: the parsed path */
+} smtpw_event;
+
+/** Bytes of caller memory one server needs; fixed for a library build. */
+SMTPW_API size_t smtpw_server_sizeof(void);
+
+/** Fill cfg with the defaults and the current config version. */
+SMTPW_API void smtpw_server_config_init(smtpw_server_config *cfg);
+
+/**
+ * Start a server in mem (at least smtpw_server_sizeof() bytes, aligned for
+ * a pointer) and queue its greeting: 220, or 554 with SMTPW_SERVER_REFUSE.
+ * The config is copied except for cfg->hostname, which is referenced.
+ * *out receives the handle (== mem).  No teardown is needed: drop the memory.
+ * Returns 0; SMTPW_E_NOBUF if memlen is too small; SMTPW_E_VERSION for an
+ * unknown cfg->version; SMTPW_E_INVALID_ARG for NULLs or a bad field
+ * (hostname not a domain, max_command_line < 512, unknown bare policy).
+ */
+SMTPW_API int smtpw_server_init(void *mem, size_t memlen, const smtpw_server_config *cfg,
+                                smtpw_server **out);
+
+/**
+ * Feed peer bytes.  Consumes at most one event's worth of `in` and sets
+ * *consumed; the caller keeps the unconsumed bytes and presents them again,
+ * followed by new ones.  A command line is consumed only whole, so the
+ * caller's buffer must hold max_command_line bytes; a longer line is
+ * consumed in pieces and answered 500.  While a reply is awaited, the output
+ * queue has no room, or the session is closing, nothing is consumed.
+ *
+ * Returns an SMTPW_EV_* (>= 0) with *ev filled (ev may not be NULL), or
+ * SMTPW_E_CLOSED after QUIT/421 (nothing after QUIT is executed),
+ * SMTPW_E_INVALID_ARG for NULL pointers.  Peer errors are not API errors:
+ * they are answered on the wire and reported as SMTPW_EV_REJECTED.
+ */
+SMTPW_API int smtpw_server_recv(smtpw_server *s, const uint8_t *in, size_t inlen,
+                                size_t *consumed, smtpw_event *ev);
+
+/**
+ * Answer the pending decision event (only when want() has SMTPW_WANT_REPLY).
+ *
+ * code: 0 for the default positive answer (250; 354 for DATA), else a
+ *   reply code valid for the event: 2xx/4xx/5xx, and 354 only for DATA.
+ * enh: enhanced status code "x.y.z" (NUL-terminated), NULL for the default
+ *   matching the code and command; used only when ENHANCEDSTATUSCODES is on.
+ * text, textlen: reply text; NULL for a default text.  CR, LF and NUL are
+ *   refused, so application text cannot inject a reply.
+ * A 250 to EHLO is sent as the multi-line capability list (RFC 5321 4.1.1.1).
+ * A refused MAIL/RCPT/DATA leaves the transaction as the RFC says; a
+ * refused message (DATA_END answered 4xx/5xx) resets the transaction.
+ *
+ * Returns 0; SMTPW_E_STATE when no reply is pending; SMTPW_E_INVALID_ARG
+ * for a code, enh or text that is not allowed; SMTPW_E_TOOLONG when the
+ * line would exceed 512 octets (RFC 5321 4.5.3.1.5).
+ */
+SMTPW_API int smtpw_server_reply(smtpw_server *s, unsigned code, const char *enh,
+                                 const char *text, size_t textlen);
+
+/**
+ * Reply bytes waiting to be sent; *len receives their number (0: none).
+ * The pointer is into the server's memory and valid until the next call
+ * that changes the server.
+ */
+SMTPW_API const uint8_t *smtpw_server_output(const smtpw_server *s, size_t *len);
+
+/** Mark n bytes of smtpw_server_output() as sent (n <= its length). */
+SMTPW_API void smtpw_server_output_ack(smtpw_server *s, size_t n);
+
+/** What the core needs next: SMTPW_WANT_* bits. */
+SMTPW_API unsigned smtpw_server_want(const smtpw_server *s);
+
+/** Which timeout applies now: SMTPW_TIMEOUT_* (SERVER while awaiting the
+ *  peer, NONE while the application owes a reply). */
+SMTPW_API int smtpw_server_timeout(const smtpw_server *s);
+
+/**
+ * End the session at once: queue "421 <hostname> Service not available,
+ * closing transmission channel" (RFC 5321 3.8) and close once drained.  Any
+ * message in progress is dropped.  Use on shutdown or on a timeout.
+ * Returns 0 or SMTPW_E_CLOSED when already closing.
+ */
+SMTPW_API int smtpw_server_shutdown(smtpw_server *s);
+
+/**
+ * The TLS handshake after STARTTLS succeeded: the session starts over as
+ * RFC 3207 4.2 requires (the client must EHLO again; STARTTLS is no longer
+ * offered).  Returns 0 or SMTPW_E_STATE when no STARTTLS was pending.
+ */
+SMTPW_API int smtpw_server_tls_started(smtpw_server *s);
+
+/** The number of messages this session has completed (DATA_END answered 250). */
+SMTPW_API uint32_t smtpw_server_messages(const smtpw_server *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SMTPWIRE_SERVER_H */

@@ -1,0 +1,160 @@
+/*
+ * smtpwire: pure grammar helpers shared by the server and client cores.
+ * Paths (RFC 5321 4.1.2, 4.1.3), ESMTP parameters (4.1.2), xtext (RFC 3461
+ * 4), base64 (RFC 4648 4, for AUTH), enhanced status codes (RFC 3463).
+ * Nothing here allocates or keeps state between calls.
+ *
+ * Copyright (c) 2026 The smtpwire authors.  SPDX-License-Identifier: MIT
+ */
+#ifndef SMTPWIRE_SYNTAX_H
+#define SMTPWIRE_SYNTAX_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* RFC 5321 4.5.3.1 size limits, in octets. */
+#define SMTPW_MAX_LOCAL_PART 64   /* 4.5.3.1.1 */
+#define SMTPW_MAX_DOMAIN 255      /* 4.5.3.1.2 */
+#define SMTPW_MAX_PATH 256        /* 4.5.3.1.3, including the angle brackets */
+#define SMTPW_MAX_COMMAND_LINE 512 /* 4.5.3.1.4, including CRLF */
+#define SMTPW_MAX_REPLY_LINE 512  /* 4.5.3.1.5, including CRLF */
+#define SMTPW_MAX_TEXT_LINE 1000  /* 4.5.3.1.6, including CRLF */
+
+/* Kind of address literal in a path's domain (4.1.3). */
+#define SMTPW_LITERAL_NONE 0    /* a domain name, or no domain at all */
+#define SMTPW_LITERAL_IPV4 1    /* [192.0.2.1] */
+#define SMTPW_LITERAL_IPV6 2    /* [IPv6:2001:db8::1] */
+#define SMTPW_LITERAL_GENERAL 3 /* [tag:content], a standardized-tag other than IPv6 */
+
+/* smtpw_path.flags */
+#define SMTPW_PATH_NULL 0x01u        /* the null reverse-path <> */
+#define SMTPW_PATH_POSTMASTER 0x02u  /* <Postmaster> with no domain (4.5.1) */
+#define SMTPW_PATH_QUOTED 0x04u      /* local part is a quoted-string */
+#define SMTPW_PATH_UTF8 0x08u        /* contains UTF-8 (RFC 6531 3.3) */
+#define SMTPW_PATH_ROUTE 0x10u       /* a source route was present and dropped */
+#define SMTPW_PATH_NO_BRACKETS 0x20u /* lenient only: written without <> */
+
+/**
+ * A parsed path, lossless: every span points into the text given to
+ * smtpw_path_parse() and is valid as long as that text is.
+ */
+typedef struct smtpw_path {
+    smtpw_span raw;     /* the whole path as written, brackets included */
+    smtpw_span mailbox; /* Local-part "@" Domain as written, no route, no <> */
+    smtpw_span local;   /* the local part as written (quotes and escapes kept) */
+    smtpw_span domain;  /* domain or address literal with its [ ]; empty for <>, <Postmaster> */
+    smtpw_span route;   /* the dropped source route "@a,@b" (no ':'), or empty */
+    smtpw_span literal; /* inside of an address literal without [ ] and tag, or empty */
+    uint32_t flags;     /* SMTPW_PATH_* */
+    uint32_t literal_kind; /* SMTPW_LITERAL_* */
+} smtpw_path;
+
+/* Options of smtpw_path_parse() */
+#define SMTPW_PARSE_REVERSE 0x01u  /* a MAIL FROM reverse-path: allow <> */
+#define SMTPW_PARSE_FORWARD 0x02u  /* a RCPT TO forward-path: allow <Postmaster> */
+#define SMTPW_PARSE_LENIENT 0x04u  /* allow a bare address without < > */
+#define SMTPW_PARSE_UTF8 0x08u     /* allow UTF-8 in local part and domain (RFC 6531) */
+
+/**
+ * Parse a path at the start of text: "<local@domain>", "<@route:local@domain>",
+ * and with options "<>" and "<Postmaster>".
+ *
+ * Parsing stops at the end of the path; *consumed (may be NULL) receives the
+ * number of bytes used, so the caller can go on with the ESMTP parameters.
+ * Spans in *out point into text.
+ *
+ * Returns 0, SMTPW_E_SYNTAX when text is not a path per RFC 5321 4.1.2,
+ * SMTPW_E_TOOLONG when a 4.5.3.1 limit is exceeded (local part 64, domain
+ * 255, path 256), SMTPW_E_INVALID_ARG for NULL arguments.
+ */
+SMTPW_API int smtpw_path_parse(const char *text, size_t len, unsigned options,
+                               smtpw_path *out, size_t *consumed);
+
+/**
+ * Copy the local part of a parsed path without its quotes and backslash
+ * escapes ("a\"b" -> a"b).  Writes at most cap bytes to out, no NUL.
+ * Returns 0 and sets *outlen, or SMTPW_E_NOBUF when cap is too small.
+ */
+SMTPW_API int smtpw_path_local_unquote(const smtpw_path *path, char *out, size_t cap,
+                                       size_t *outlen);
+
+/**
+ * Check a domain name (RFC 5321 4.1.2 Domain: sub-domains of letters, digits
+ * and inner hyphens, separated by dots, total at most 255).  With
+ * SMTPW_PARSE_UTF8, U-labels are accepted too.  Returns 0, SMTPW_E_SYNTAX or
+ * SMTPW_E_TOOLONG.
+ */
+SMTPW_API int smtpw_domain_check(const char *text, size_t len, unsigned options);
+
+/**
+ * Check an address literal including its brackets ("[192.0.2.1]",
+ * "[IPv6:::1]", "[tag:content]").  Sets *kind to SMTPW_LITERAL_* when not NULL.
+ * Returns 0 or SMTPW_E_SYNTAX.
+ */
+SMTPW_API int smtpw_address_literal_check(const char *text, size_t len, uint32_t *kind);
+
+/**
+ * Write a mailbox as a path "<local@domain>" for the wire, quoting the local
+ * part when it is not a valid Dot-string (RFC 5321 4.1.2).  mailbox is the
+ * address as a user writes it, the local part unquoted; len 0 gives "<>".
+ * Bytes below 0x20, DEL, and (without SMTPW_PARSE_UTF8) bytes >= 0x80 are
+ * refused so nothing can inject a command.
+ * Returns 0 and sets *outlen; SMTPW_E_SYNTAX, SMTPW_E_TOOLONG, SMTPW_E_NOBUF.
+ */
+SMTPW_API int smtpw_path_render(const char *mailbox, size_t len, unsigned options, char *out,
+                                size_t cap, size_t *outlen);
+
+/**
+ * Iterate over ESMTP parameters "KEY[=VALUE] KEY[=VALUE]" (RFC 5321 4.1.2
+ * Mail-parameters).  *rest is the unread text; leading spaces are skipped.
+ * On success key/value point into the text (value.len 0 when no "=").
+ * Returns 1 when a parameter was read, 0 at the end, SMTPW_E_SYNTAX on a
+ * malformed keyword or value (esmtp-value excludes "=", SP and controls).
+ */
+SMTPW_API int smtpw_param_next(smtpw_span *rest, smtpw_span *key, smtpw_span *value);
+
+/** Non-zero when key equals name ignoring ASCII case (name NUL-terminated). */
+SMTPW_API int smtpw_span_ieq(smtpw_span key, const char *name);
+
+/**
+ * Parse a decimal number of at most 20 digits that fits in uint64_t
+ * (SIZE=, RFC 1870 3).  Returns 0 or SMTPW_E_SYNTAX.
+ */
+SMTPW_API int smtpw_parse_u64(smtpw_span text, uint64_t *out);
+
+/**
+ * Decode xtext (RFC 3461 4): "+XX" hex escapes, printable ASCII otherwise.
+ * Returns 0 and *outlen, SMTPW_E_SYNTAX, or SMTPW_E_NOBUF.
+ */
+SMTPW_API int smtpw_xtext_decode(const char *in, size_t len, char *out, size_t cap,
+                                 size_t *outlen);
+
+/** Encode bytes as xtext (RFC 3461 4).  Returns 0, or SMTPW_E_NOBUF. */
+SMTPW_API int smtpw_xtext_encode(const char *in, size_t len, char *out, size_t cap,
+                                 size_t *outlen);
+
+/** Standard base64 with padding (RFC 4648 4).  Returns 0 or SMTPW_E_NOBUF. */
+SMTPW_API int smtpw_base64_encode(const uint8_t *in, size_t len, char *out, size_t cap,
+                                  size_t *outlen);
+
+/** Strict base64 decode: padding required, no whitespace.
+ *  Returns 0, SMTPW_E_SYNTAX or SMTPW_E_NOBUF. */
+SMTPW_API int smtpw_base64_decode(const char *in, size_t len, uint8_t *out, size_t cap,
+                                  size_t *outlen);
+
+/**
+ * Parse an enhanced status code "class.subject.detail" (RFC 3463 2) at the
+ * start of text: class 2, 4 or 5; subject and detail 1 to 3 digits.  Sets
+ * *consumed to its length (not counting a following space).
+ * Returns 0 or SMTPW_E_SYNTAX.
+ */
+SMTPW_API int smtpw_enhanced_parse(const char *text, size_t len, unsigned *cls,
+                                   unsigned *subject, unsigned *detail, size_t *consumed);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SMTPWIRE_SYNTAX_H */

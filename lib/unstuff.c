@@ -1,0 +1,3 @@
+/* placeholder: being written */
+#include "internal.h"
+typedef int smtpw__placeholder_unstuff;

@@ -1,0 +1,5 @@
+/* placeholder: being written; exits 77 (skipped) */
+int main(void)
+{
+    return 77;
+}
