@@ -1,0 +1,59 @@
+#!/bin/sh
+# The whole test suite: README's second quick-start command, and what .ci/run
+# calls.  Installs missing Debian packages when run as root, then runs
+#   1. the normal build with -Werror: unit, vectors, abi and interop suites;
+#   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. the libFuzzer targets built with clang, a short run each.
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+
+pkgs="meson ninja-build gcc g++ clang libclang-rt-14-dev libcmocka-dev pkg-config libssl-dev
+      python3 python3-aiosmtpd swaks postfix msmtp curl dnsmasq-base openssl"
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "== installing:$missing"
+        export DEBIAN_FRONTEND=noninteractive
+        # Postfix is only wanted for smtp-source/smtp-sink: no configuration,
+        # and its daemon is never started.
+        echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+        apt-get update -qq
+        apt-get install -y -qq $missing >/dev/null
+    else
+        echo "missing Debian packages:$missing" >&2
+        echo "install them (sudo apt-get install$missing) or run as root" >&2
+        exit 1
+    fi
+fi
+
+# Every peer is installed now, so an interop test that cannot find one fails.
+export SMTPW_REQUIRE_INTEROP=1
+
+step() { echo; echo "== $*"; }
+
+step "gcc, -Werror: unit, vectors, abi, interop"
+rm -rf build-test
+CC=gcc meson setup build-test -Dwerror=true >/dev/null
+ninja -C build-test
+meson test -C build-test --print-errorlogs --no-suite fuzz
+
+step "AddressSanitizer + UndefinedBehaviorSanitizer"
+rm -rf build-asan
+CC=gcc meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all >/dev/null
+ninja -C build-asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    meson test -C build-asan --print-errorlogs --no-suite fuzz --timeout-multiplier 3
+
+step "libFuzzer targets (clang), short runs"
+rm -rf build-fuzz
+CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dexamples=false >/dev/null
+ninja -C build-fuzz
+meson test -C build-fuzz --print-errorlogs --suite fuzz
+
+echo
+echo "all test suites passed ($top)"
