@@ -1,3 +1,566 @@
-/* placeholder: being written */
+/* Paths, domains and address literals: RFC 5321 4.1.2, 4.1.3, 4.5.1,
+ * 4.5.3.1 and Appendix C; UTF-8 forms from RFC 6531 3.3.
+ * One pass over the input, character classes from a constant table.
+ * SPDX-License-Identifier: MIT */
 #include "internal.h"
-typedef int smtpw__placeholder_path;
+#include "smtpwire/syntax.h"
+
+#define C_ATEXT 0x01u    /* atext (RFC 5322 3.2.3, used by 5321 Atom) */
+#define C_QTEXT 0x02u    /* qtextSMTP: %d32-33 / %d35-91 / %d93-126 */
+#define C_LETDIG 0x04u   /* Let-dig */
+#define C_LDH 0x08u      /* Let-dig / "-" */
+#define C_DCONTENT 0x10u /* dcontent: %d33-90 / %d94-126 */
+#define C_HEX 0x20u      /* HEXDIG, either case */
+#define C_DIGIT 0x40u    /* DIGIT */
+
+/* Bytes >= 0x80 have no ASCII class; UTF-8 is checked separately. */
+static const unsigned char cls[256] = {
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x02, 0x13, 0x10, 0x13, 0x13, 0x13, 0x13, 0x13, 0x12, 0x12, 0x13, 0x13, 0x12, 0x1b, 0x12, 0x13,
+    0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x12, 0x12, 0x12, 0x13, 0x12, 0x13,
+    0x12, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f,
+    0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x02, 0x00, 0x02, 0x13, 0x13,
+    0x13, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x3f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f,
+    0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x1f, 0x13, 0x13, 0x13, 0x13, 0x00,
+};
+
+typedef const unsigned char *ptr;
+
+/* Length of the well-formed UTF-8 sequence (RFC 3629 4) starting at p, or 0.
+ * Overlongs, surrogates and code points above U+10FFFF are refused. */
+static size_t utf8_len(ptr p, ptr end)
+{
+    unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+    size_t n, i;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        if (c == 0xe0)
+            lo = 0xa0;
+        else if (c == 0xed)
+            hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        if (c == 0xf0)
+            lo = 0x90;
+        else if (c == 0xf4)
+            hi = 0x8f;
+    } else
+        return 0;
+    if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+        return 0;
+    for (i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+/* A UTF-8 sequence at p when the options allow one (RFC 6531 3.3), else 0. */
+static size_t utf8_at(ptr p, ptr end, unsigned opt, uint32_t *flags)
+{
+    size_t k;
+    if (*p < 0x80 || !(opt & SMTPW_PARSE_UTF8))
+        return 0;
+    k = utf8_len(p, end);
+    if (k)
+        *flags |= SMTPW_PATH_UTF8;
+    return k;
+}
+
+/* Domain = sub-domain *("." sub-domain); sub-domain = Let-dig [Ldh-str]
+ * (4.1.2), or a U-label with SMTPW_PARSE_UTF8.  Returns where the domain
+ * ends, or NULL. */
+static ptr scan_domain(ptr p, ptr end, unsigned opt, uint32_t *flags)
+{
+    for (;;) {
+        int hyphen = 0;
+        size_t k;
+        if (p == end)
+            return NULL;
+        if (cls[*p] & C_LETDIG)
+            p++;
+        else if ((k = utf8_at(p, end, opt, flags)) != 0)
+            p += k;
+        else
+            return NULL;
+        while (p < end) {
+            if (cls[*p] & C_LDH) {
+                hyphen = *p == '-';
+                p++;
+            } else if ((k = utf8_at(p, end, opt, flags)) != 0) {
+                hyphen = 0;
+                p += k;
+            } else
+                break;
+        }
+        if (hyphen) /* Ldh-str ends in Let-dig */
+            return NULL;
+        if (p == end || *p != '.')
+            return p;
+        p++;
+    }
+}
+
+/* IPv4-address-literal = Snum 3("." Snum), Snum 1*3DIGIT 0-255 (4.1.3);
+ * exactly [s, e). */
+static int ipv4_ok(ptr s, ptr e)
+{
+    int i;
+    for (i = 0; i < 4; i++) {
+        unsigned v = 0, n = 0;
+        if (i) {
+            if (s == e || *s != '.')
+                return 0;
+            s++;
+        }
+        while (s < e && n < 3 && (cls[*s] & C_DIGIT)) {
+            v = v * 10 + (unsigned)(*s - '0');
+            n++;
+            s++;
+        }
+        if (n == 0 || v > 255)
+            return 0;
+    }
+    return s == e;
+}
+
+/* IPv6-addr (4.1.3): 8 groups of 1-4 HEXDIG, or "::" once with at most 6
+ * other groups; an IPv4 tail counts as 2 groups.  RFC 5321 has "::" stand
+ * for at least 2 groups, so 7 groups plus "::" is refused. */
+static int ipv6_ok(ptr s, ptr e)
+{
+    unsigned groups = 0;
+    int dcolon = 0;
+    if (e - s >= 2 && s[0] == ':' && s[1] == ':') {
+        dcolon = 1;
+        s += 2;
+        if (s == e)
+            return 1;
+    }
+    for (;;) {
+        ptr g = s;
+        while (s < e && (cls[*s] & C_HEX))
+            s++;
+        if (s == g)
+            return 0;
+        if (s < e && *s == '.') { /* IPv6v4 forms: the rest is a dotted quad */
+            if (!ipv4_ok(g, e))
+                return 0;
+            groups += 2;
+            break;
+        }
+        if (s - g > 4)
+            return 0;
+        groups++;
+        if (s == e)
+            break;
+        if (*s != ':')
+            return 0;
+        s++;
+        if (s < e && *s == ':') {
+            if (dcolon)
+                return 0;
+            dcolon = 1;
+            s++;
+            if (s == e)
+                break;
+        } else if (s == e)
+            return 0;
+        if (groups > 8)
+            return 0;
+    }
+    return dcolon ? groups <= 6 : groups == 8;
+}
+
+/* address-literal = "[" ( IPv4-address-literal / IPv6-address-literal /
+ * General-address-literal ) "]" (4.1.3).  p points at '['; returns the
+ * position after ']' or NULL. */
+static ptr scan_literal(ptr p, ptr end, uint32_t *kind, ptr *lit, size_t *litlen)
+{
+    ptr s = p + 1, colon = NULL, q;
+    p = s;
+    while (p < end && (cls[*p] & C_DCONTENT)) {
+        if (*p == ':' && colon == NULL)
+            colon = p;
+        p++;
+    }
+    if (p == end || *p != ']' || p == s)
+        return NULL;
+    if (colon == NULL) {
+        if (!ipv4_ok(s, p))
+            return NULL;
+        *kind = SMTPW_LITERAL_IPV4;
+        *lit = s;
+        *litlen = (size_t)(p - s);
+        return p + 1;
+    }
+    /* Standardized-tag is an Ldh-str; ABNF strings ignore case, so
+     * "ipv6:" is the IPv6 tag too and must hold a valid address. */
+    if (colon - s == 4 && smtpw__lower(s[0]) == 'i' && smtpw__lower(s[1]) == 'p' &&
+        smtpw__lower(s[2]) == 'v' && s[3] == '6') {
+        if (!ipv6_ok(colon + 1, p))
+            return NULL;
+        *kind = SMTPW_LITERAL_IPV6;
+    } else {
+        if (colon == s || !(cls[colon[-1]] & C_LETDIG) || colon + 1 == p)
+            return NULL;
+        for (q = s; q < colon; q++)
+            if (!(cls[*q] & C_LDH))
+                return NULL;
+        *kind = SMTPW_LITERAL_GENERAL;
+    }
+    *lit = colon + 1;
+    *litlen = (size_t)(p - colon - 1);
+    return p + 1;
+}
+
+static int is_postmaster(ptr s)
+{
+    static const char pm[] = "postmaster";
+    size_t i;
+    for (i = 0; i < 10; i++)
+        if (smtpw__lower(s[i]) != (unsigned char)pm[i])
+            return 0;
+    return 1;
+}
+
+#define SPAN(a, b) smtpw__span((const char *)(a), (size_t)((b) - (a)))
+
+int smtpw_path_parse(const char *text, size_t len, unsigned options, smtpw_path *out,
+                     size_t *consumed)
+{
+    ptr b, p, end, ms, ls, le, ds;
+    uint32_t flags = 0;
+    size_t k, pathlen;
+    int bare;
+
+    if (consumed)
+        *consumed = 0;
+    if (text == NULL || out == NULL)
+        return SMTPW_E_INVALID_ARG;
+    b = (ptr)text;
+    end = b + len;
+    p = b;
+    out->raw = out->mailbox = out->local = out->domain = out->route = out->literal =
+        smtpw__span(text, 0);
+    out->flags = 0;
+    out->literal_kind = SMTPW_LITERAL_NONE;
+
+    if (p == end)
+        return SMTPW_E_SYNTAX;
+    if (*p == '<') {
+        bare = 0;
+        p++;
+        if (p == end)
+            return SMTPW_E_SYNTAX;
+        if (*p == '>') { /* Reverse-path = Path / "<>" (4.1.2) */
+            if (!(options & SMTPW_PARSE_REVERSE))
+                return SMTPW_E_SYNTAX;
+            out->raw = smtpw__span(text, 2);
+            out->mailbox = out->local = out->domain = out->route = out->literal =
+                smtpw__span(text + 1, 0);
+            out->flags = SMTPW_PATH_NULL;
+            if (consumed)
+                *consumed = 2;
+            return SMTPW_OK;
+        }
+        if (*p == '@') { /* A-d-l ":" (4.1.2), accepted and ignored (C) */
+            ptr rs = p, d;
+            for (;;) {
+                p++;
+                d = scan_domain(p, end, options, &flags);
+                if (d == NULL)
+                    return SMTPW_E_SYNTAX;
+                if (d - p > SMTPW_MAX_DOMAIN)
+                    return SMTPW_E_TOOLONG;
+                p = d;
+                if (p == end)
+                    return SMTPW_E_SYNTAX;
+                if (*p == ':')
+                    break;
+                if (*p != ',' || ++p == end || *p != '@')
+                    return SMTPW_E_SYNTAX;
+            }
+            out->route = SPAN(rs, p);
+            flags |= SMTPW_PATH_ROUTE;
+            p++;
+        }
+    } else if (options & SMTPW_PARSE_LENIENT) {
+        bare = 1;
+        flags |= SMTPW_PATH_NO_BRACKETS;
+    } else
+        return SMTPW_E_SYNTAX;
+
+    /* Local-part = Dot-string / Quoted-string (4.1.2) */
+    ms = ls = p;
+    if (p < end && *p == '"') {
+        p++;
+        for (;;) {
+            unsigned char c;
+            if (p == end)
+                return SMTPW_E_SYNTAX;
+            c = *p;
+            if (c == '"')
+                break;
+            if (cls[c] & C_QTEXT)
+                p++;
+            else if (c == '\\') { /* quoted-pairSMTP = "\" %d32-126 */
+                if (++p == end)
+                    return SMTPW_E_SYNTAX;
+                if (*p >= 32 && *p <= 126)
+                    p++;
+                else if ((k = utf8_at(p, end, options, &flags)) != 0)
+                    p += k;
+                else
+                    return SMTPW_E_SYNTAX;
+            } else if ((k = utf8_at(p, end, options, &flags)) != 0)
+                p += k;
+            else
+                return SMTPW_E_SYNTAX;
+        }
+        p++;
+        flags |= SMTPW_PATH_QUOTED;
+    } else {
+        for (;;) { /* Atom *("." Atom) */
+            ptr as = p;
+            while (p < end) {
+                if (cls[*p] & C_ATEXT)
+                    p++;
+                else if ((k = utf8_at(p, end, options, &flags)) != 0)
+                    p += k;
+                else
+                    break;
+            }
+            if (p == as)
+                return SMTPW_E_SYNTAX;
+            if (p == end || *p != '.')
+                break;
+            p++;
+        }
+    }
+    le = p;
+    if (le - ls > SMTPW_MAX_LOCAL_PART) /* 4.5.3.1.1 */
+        return SMTPW_E_TOOLONG;
+    out->local = SPAN(ls, le);
+
+    /* "<Postmaster>" without a domain, RCPT only (4.1.1.3, 4.5.1) */
+    if ((options & SMTPW_PARSE_FORWARD) && !(flags & (SMTPW_PATH_ROUTE | SMTPW_PATH_QUOTED)) &&
+        le - ls == 10 && is_postmaster(ls) &&
+        (bare ? (p == end || *p == ' ') : (p < end && *p == '>'))) {
+        flags |= SMTPW_PATH_POSTMASTER;
+        out->domain = smtpw__span((const char *)p, 0);
+    } else {
+        if (p == end || *p != '@')
+            return SMTPW_E_SYNTAX;
+        ds = ++p;
+        if (p < end && *p == '[') {
+            ptr lit = NULL;
+            size_t litlen = 0;
+            p = scan_literal(p, end, &out->literal_kind, &lit, &litlen);
+            if (p == NULL)
+                return SMTPW_E_SYNTAX;
+            out->literal = smtpw__span((const char *)lit, litlen);
+        } else {
+            p = scan_domain(p, end, options, &flags);
+            if (p == NULL)
+                return SMTPW_E_SYNTAX;
+        }
+        if (p - ds > SMTPW_MAX_DOMAIN) /* 4.5.3.1.2 */
+            return SMTPW_E_TOOLONG;
+        out->domain = SPAN(ds, p);
+    }
+    out->mailbox = SPAN(ms, p);
+
+    if (bare) {
+        if (p != end && *p != ' ')
+            return SMTPW_E_SYNTAX;
+        out->raw = out->mailbox;
+        pathlen = out->mailbox.len + 2; /* as if it had its brackets */
+    } else {
+        if (p == end || *p != '>')
+            return SMTPW_E_SYNTAX;
+        p++;
+        out->raw = SPAN(b, p);
+        pathlen = out->raw.len;
+    }
+    if (pathlen > SMTPW_MAX_PATH) /* 4.5.3.1.3 */
+        return SMTPW_E_TOOLONG;
+    out->flags = flags;
+    if (consumed)
+        *consumed = (size_t)(p - b);
+    return SMTPW_OK;
+}
+
+int smtpw_path_local_unquote(const smtpw_path *path, char *out, size_t cap, size_t *outlen)
+{
+    const char *s;
+    size_t n, i, w = 0;
+    if (outlen)
+        *outlen = 0;
+    if (path == NULL || outlen == NULL || (out == NULL && cap))
+        return SMTPW_E_INVALID_ARG;
+    s = path->local.ptr;
+    n = path->local.len;
+    if ((path->flags & SMTPW_PATH_QUOTED) && n >= 2) {
+        s++;
+        n -= 2;
+        for (i = 0; i < n; i++) {
+            if (s[i] == '\\' && i + 1 < n)
+                i++;
+            if (w == cap)
+                return SMTPW_E_NOBUF;
+            out[w++] = s[i];
+        }
+    } else {
+        if (n > cap)
+            return SMTPW_E_NOBUF;
+        if (n)
+            memcpy(out, s, n);
+        w = n;
+    }
+    *outlen = w;
+    return SMTPW_OK;
+}
+
+int smtpw_domain_check(const char *text, size_t len, unsigned options)
+{
+    uint32_t flags = 0;
+    ptr e;
+    if (text == NULL)
+        return SMTPW_E_INVALID_ARG;
+    e = scan_domain((ptr)text, (ptr)text + len, options, &flags);
+    if (e == NULL || e != (ptr)text + len)
+        return SMTPW_E_SYNTAX;
+    return len > SMTPW_MAX_DOMAIN ? SMTPW_E_TOOLONG : SMTPW_OK;
+}
+
+int smtpw_address_literal_check(const char *text, size_t len, uint32_t *kind)
+{
+    uint32_t k = SMTPW_LITERAL_NONE;
+    ptr lit, e, b = (ptr)text;
+    size_t litlen;
+    if (kind)
+        *kind = SMTPW_LITERAL_NONE;
+    if (text == NULL)
+        return SMTPW_E_INVALID_ARG;
+    if (len == 0 || b[0] != '[')
+        return SMTPW_E_SYNTAX;
+    e = scan_literal(b, b + len, &k, &lit, &litlen);
+    if (e == NULL || e != b + len)
+        return SMTPW_E_SYNTAX;
+    if (kind)
+        *kind = k;
+    return SMTPW_OK;
+}
+
+int smtpw_path_render(const char *mailbox, size_t len, unsigned options, char *out, size_t cap,
+                      size_t *outlen)
+{
+    ptr b = (ptr)mailbox, p, at = NULL, lb = NULL, end;
+    size_t llen, dlen, wlocal, qlen, total, k, w;
+    int dot = 1, prev_dot = 1, rc;
+
+    if (outlen)
+        *outlen = 0;
+    if ((mailbox == NULL && len) || outlen == NULL || (out == NULL && cap))
+        return SMTPW_E_INVALID_ARG;
+    if (len == 0) { /* the null reverse-path */
+        if (cap < 2)
+            return SMTPW_E_NOBUF;
+        out[0] = '<';
+        out[1] = '>';
+        *outlen = 2;
+        return SMTPW_OK;
+    }
+    end = b + len;
+    for (p = b; p < end; p++) { /* nothing may smuggle a line end or NUL */
+        if (*p < 0x20 || *p == 0x7f)
+            return SMTPW_E_SYNTAX;
+        if (*p == '@')
+            at = p;
+        else if (*p == '[')
+            lb = p;
+    }
+    /* dcontent may hold '@': a trailing literal claims the '@' before its
+     * '[' (which dcontent excludes, so it is the last one) */
+    if (end[-1] == ']' && lb != NULL && lb > b && lb[-1] == '@')
+        at = lb - 1;
+    llen = at ? (size_t)(at - b) : len;
+
+    /* One pass over the local part: is it a Dot-string, and how long would
+     * its Quoted-string be? */
+    qlen = 2;
+    for (p = b; p < b + llen;) {
+        if (*p >= 0x80) {
+            if (!(options & SMTPW_PARSE_UTF8) || (k = utf8_len(p, b + llen)) == 0)
+                return SMTPW_E_SYNTAX;
+            p += k;
+            qlen += k;
+            prev_dot = 0;
+            continue;
+        }
+        if (*p == '.') {
+            if (prev_dot)
+                dot = 0;
+            prev_dot = 1;
+        } else {
+            if (!(cls[*p] & C_ATEXT))
+                dot = 0;
+            prev_dot = 0;
+        }
+        qlen += (*p == '"' || *p == '\\') ? 2u : 1u;
+        p++;
+    }
+    if (prev_dot) /* empty, or a trailing dot */
+        dot = 0;
+    wlocal = dot ? llen : qlen;
+    if (wlocal > SMTPW_MAX_LOCAL_PART)
+        return SMTPW_E_TOOLONG;
+
+    if (at == NULL) { /* only "Postmaster" may go without a domain (4.5.1) */
+        if (llen != 10 || !is_postmaster(b))
+            return SMTPW_E_SYNTAX;
+        dlen = 0;
+        total = 12;
+    } else {
+        dlen = (size_t)(end - at - 1);
+        if (dlen && at[1] == '[') {
+            if (dlen > SMTPW_MAX_DOMAIN)
+                return SMTPW_E_TOOLONG;
+            rc = smtpw_address_literal_check((const char *)at + 1, dlen, NULL);
+        } else
+            rc = smtpw_domain_check((const char *)at + 1, dlen, options);
+        if (rc)
+            return rc;
+        total = 2 + wlocal + 1 + dlen;
+    }
+    if (total > SMTPW_MAX_PATH)
+        return SMTPW_E_TOOLONG;
+    if (total > cap)
+        return SMTPW_E_NOBUF;
+
+    w = 0;
+    out[w++] = '<';
+    if (dot) {
+        memcpy(out + w, b, llen);
+        w += llen;
+    } else {
+        out[w++] = '"';
+        for (p = b; p < b + llen; p++) {
+            if (*p == '"' || *p == '\\')
+                out[w++] = '\\';
+            out[w++] = (char)*p;
+        }
+        out[w++] = '"';
+    }
+    if (at) {
+        out[w++] = '@';
+        memcpy(out + w, at + 1, dlen);
+        w += dlen;
+    }
+    out[w++] = '>';
+    *outlen = w;
+    return SMTPW_OK;
+}
