@@ -9,35 +9,6 @@ static int is_alnum(unsigned char c)
     return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
-/* Length of a well-formed UTF-8 sequence (RFC 3629 4) at p, or 0. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-    unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-    size_t n, i;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2;
-    else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-    } else
-        return 0;
-    if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
-        return 0;
-    for (i = 2; i < n; i++)
-        if (p[i] < 0x80 || p[i] > 0xbf)
-            return 0;
-    return n;
-}
-
 int smtpw_param_next(smtpw_span *rest, smtpw_span *key, smtpw_span *value)
 {
     const unsigned char *p, *end, *ks, *ke, *vs;
@@ -77,7 +48,7 @@ int smtpw_param_next(smtpw_span *rest, smtpw_span *key, smtpw_span *value)
             size_t k;
             if (*p >= 33 && *p <= 126 && *p != '=')
                 p++;
-            else if (*p >= 0x80 && (k = utf8_len(p, end)) != 0)
+            else if (*p >= 0x80 && (k = smtpw__utf8_len(p, end)) != 0)
                 p += k;
             else
                 break;

@@ -27,43 +27,13 @@ static const unsigned char cls[256] = {
 
 typedef const unsigned char *ptr;
 
-/* Length of the well-formed UTF-8 sequence (RFC 3629 4) starting at p, or 0.
- * Overlongs, surrogates and code points above U+10FFFF are refused. */
-static size_t utf8_len(ptr p, ptr end)
-{
-    unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-    size_t n, i;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2;
-    else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-    } else
-        return 0;
-    if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
-        return 0;
-    for (i = 2; i < n; i++)
-        if (p[i] < 0x80 || p[i] > 0xbf)
-            return 0;
-    return n;
-}
-
 /* A UTF-8 sequence at p when the options allow one (RFC 6531 3.3), else 0. */
 static size_t utf8_at(ptr p, ptr end, unsigned opt, uint32_t *flags)
 {
     size_t k;
     if (*p < 0x80 || !(opt & SMTPW_PARSE_UTF8))
         return 0;
-    k = utf8_len(p, end);
+    k = smtpw__utf8_len(p, end);
     if (k)
         *flags |= SMTPW_PATH_UTF8;
     return k;
@@ -494,7 +464,7 @@ int smtpw_path_render(const char *mailbox, size_t len, unsigned options, char *o
     qlen = 2;
     for (p = b; p < b + llen;) {
         if (*p >= 0x80) {
-            if (!(options & SMTPW_PARSE_UTF8) || (k = utf8_len(p, b + llen)) == 0)
+            if (!(options & SMTPW_PARSE_UTF8) || (k = smtpw__utf8_len(p, b + llen)) == 0)
                 return SMTPW_E_SYNTAX;
             p += k;
             qlen += k;
