@@ -1,3 +1,721 @@
-/* placeholder: being written */
+/* POSIX adapter, client half: connect by name and drive a smtpw_client core
+ * through one mail transaction (RFC 5321 3.3, RFC 2920), every wait bounded
+ * by the RFC 5321 4.5.3.2 timeout the core names.
+ * SPDX-License-Identifier: MIT */
+#if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
+#undef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "internal.h"
-typedef int smtpw__placeholder_posix_client;
+#include "smtpwire/posix.h"
+
+#define CONNECT_TIMEOUT_MS 30000u
+#define INBUF 4096       /* > the core's longest reply line (2048 by default) */
+#define BODYBUF 65536    /* one body write; the terminator always shares the last */
+
+/* The core lives in caller memory: a stack buffer aligned for anything. */
+typedef union {
+    uint8_t bytes[SMTPW_CLIENT_SIZE_HINT];
+    void *p;
+    uint64_t u;
+    double d;
+    long double ld;
+} core_mem;
+
+typedef struct sess {
+    smtpw_client *c;
+    int fd;
+    const smtpw_posix_send_opts *o;
+    smtpw_posix_send_result *r;
+    const smtpw_posix_io *io;
+    void *io_ctx;
+    size_t traced;               /* bytes of core output already traced */
+    uint8_t in[INBUF];
+    size_t inlen;
+    /* the reply being gathered, line by line */
+    smtpw_posix_reply cur;
+    size_t curlen;
+    /* replies the flow decides on */
+    smtpw_posix_reply greeting, hello, mail, data, body;
+    smtpw_posix_reply closing; /* a 421: the server is going away */
+    int closed;
+} sess;
+
+static long long now_ms(void)
+{
+    return (long long)smtpw_posix_now_ms();
+}
+
+static unsigned wait_ms(const sess *s, int which)
+{
+    if (s->o->timeout_ms)
+        return s->o->timeout_ms;
+    return smtpw_timeout_seconds(which) * 1000u;
+}
+
+static void trace(const sess *s, int dir, const char *p, size_t n)
+{
+    if (s->o->trace)
+        s->o->trace(s->o->trace_arg, dir, p, n);
+}
+
+/* Wait until fd is ready for ev or the deadline passes. */
+static int wait_fd(int fd, short ev, long long deadline)
+{
+    for (;;) {
+        struct pollfd pfd;
+        long long left = deadline - now_ms();
+        int rc;
+        if (left <= 0)
+            return SMTPW_E_TIMEOUT;
+        pfd.fd = fd;
+        pfd.events = ev;
+        pfd.revents = 0;
+        rc = poll(&pfd, 1, left > 1000000000 ? 1000000000 : (int)left);
+        if (rc > 0)
+            return 0; /* POLLERR/POLLHUP: the read or write reports it */
+        if (rc == 0)
+            return SMTPW_E_TIMEOUT;
+        if (errno != EINTR)
+            return SMTPW_E_IO;
+    }
+}
+
+static short poll_events(unsigned wait)
+{
+    short ev = 0;
+    if (wait & SMTPW_WANT_READ)
+        ev |= POLLIN;
+    if (wait & SMTPW_WANT_WRITE)
+        ev |= POLLOUT;
+    return ev ? ev : POLLIN;
+}
+
+/* Write all of buf, each wait bounded by the given timeout. */
+static int write_all(sess *s, const uint8_t *buf, size_t len, int which)
+{
+    while (len > 0) {
+        size_t sent = 0;
+        unsigned wait = SMTPW_WANT_WRITE;
+        int rc = s->io->write(s->io_ctx, s->fd, buf, len, &sent, &wait);
+        if (rc == 0) {
+            if (sent > len)
+                return SMTPW_E_IO; /* a broken hook */
+            buf += sent;
+            len -= sent;
+            continue;
+        }
+        if (rc != SMTPW_E_AGAIN)
+            return rc == SMTPW_E_CLOSED ? SMTPW_E_IO : rc;
+        rc = wait_fd(s->fd, poll_events(wait), now_ms() + wait_ms(s, which));
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Send everything the core has queued, tracing each command line once. */
+static int flush(sess *s)
+{
+    size_t len;
+    const uint8_t *out = smtpw_client_output(s->c, &len);
+    int rc;
+    if (len == 0)
+        return 0;
+    if (s->o->trace && s->traced < len) {
+        size_t i = s->traced, start = i;
+        for (; i < len; i++) {
+            if (out[i] == '\n') {
+                size_t end = i > start && out[i - 1] == '\r' ? i - 1 : i;
+                trace(s, SMTPW_POSIX_TRACE_CLIENT, (const char *)out + start, end - start);
+                start = i + 1;
+            }
+        }
+        s->traced = len;
+    }
+    rc = write_all(s, out, len, SMTPW_TIMEOUT_COMMAND);
+    if (rc)
+        return rc;
+    smtpw_client_output_ack(s->c, len);
+    s->traced = 0;
+    return 0;
+}
+
+static void copy_reply(smtpw_posix_reply *dst, const smtpw_posix_reply *src)
+{
+    memcpy(dst, src, sizeof *dst);
+}
+
+/* File a complete reply where the flow looks for it. */
+static void file_reply(sess *s, const smtpw_reply *ev)
+{
+    const smtpw_posix_reply *r = &s->cur;
+    if (r->code == 421 && !s->closed) {
+        /* RFC 5321 3.8: 421 may answer any command; nothing follows it */
+        copy_reply(&s->closing, r);
+        s->closed = 1;
+    }
+    switch (ev->cmd) {
+    case SMTPW_CMD_GREETING:
+        copy_reply(&s->greeting, r);
+        break;
+    case SMTPW_CMD_EHLO:
+    case SMTPW_CMD_HELO:
+        copy_reply(&s->hello, r);
+        break;
+    case SMTPW_CMD_MAIL:
+        copy_reply(&s->mail, r);
+        break;
+    case SMTPW_CMD_RCPT:
+        if (ev->index < s->o->nrcpt) {
+            if (s->r->rcpt)
+                copy_reply(&s->r->rcpt[ev->index], r);
+            if (r->code >= 200 && r->code < 300)
+                s->r->accepted++;
+        }
+        break;
+    case SMTPW_CMD_DATA:
+        copy_reply(&s->data, r);
+        break;
+    case SMTPW_CMD_BODY:
+        copy_reply(&s->body, r);
+        break;
+    default:
+        break; /* RSET, QUIT: nothing decides on them */
+    }
+}
+
+/* Read and file exactly one whole reply.  A 421 is filed like any other;
+ * the core refuses further commands afterwards. */
+static int read_reply(sess *s)
+{
+    long long deadline;
+    int rc = flush(s);
+    if (rc)
+        return rc;
+    deadline = now_ms() + wait_ms(s, smtpw_client_timeout(s->c));
+    s->curlen = 0;
+    s->cur.code = 0;
+    s->cur.text[0] = '\0';
+    for (;;) {
+        size_t used = 0;
+        smtpw_reply ev;
+        memset(&ev, 0, sizeof ev);
+        rc = smtpw_client_recv(s->c, s->in, s->inlen, &used, &ev);
+        if (rc == SMTPW_CEV_REPLY) {
+            size_t room = sizeof s->cur.text - 1 - s->curlen;
+            size_t take;
+            trace(s, SMTPW_POSIX_TRACE_SERVER, ev.line.ptr, ev.line.len);
+            if (s->curlen > 0 && room > 0) {
+                s->cur.text[s->curlen++] = '\n';
+                room--;
+            }
+            take = ev.line.len < room ? ev.line.len : room;
+            memcpy(s->cur.text + s->curlen, ev.line.ptr, take);
+            s->curlen += take;
+            s->cur.text[s->curlen] = '\0';
+            s->cur.code = ev.code;
+            s->cur.cmd = ev.cmd;
+            /* the spans point into s->in: drop the line only now */
+            if (used > 0 && used <= s->inlen) {
+                memmove(s->in, s->in + used, s->inlen - used);
+                s->inlen -= used;
+            }
+            if (ev.flags & SMTPW_REPLY_LAST) {
+                file_reply(s, &ev);
+                return 0;
+            }
+            continue;
+        }
+        if (rc < 0)
+            return rc == SMTPW_E_CLOSED ? SMTPW_E_IO : rc;
+        /* SMTPW_CEV_NONE: a line is incomplete */
+        if (s->inlen == sizeof s->in)
+            return SMTPW_E_PROTO;
+        {
+            size_t got = 0;
+            unsigned wait = SMTPW_WANT_READ;
+            rc = s->io->read(s->io_ctx, s->fd, s->in + s->inlen, sizeof s->in - s->inlen, &got,
+                             &wait);
+            if (rc == 0 && got > 0 && got <= sizeof s->in - s->inlen) {
+                s->inlen += got;
+                continue;
+            }
+            if (rc == SMTPW_E_AGAIN) {
+                rc = wait_fd(s->fd, poll_events(wait), deadline);
+                if (rc)
+                    return rc;
+                continue;
+            }
+            /* the peer hung up before the reply was complete, or a hook
+             * broke its contract */
+            return rc == SMTPW_E_CLOSED || rc == 0 ? SMTPW_E_IO : rc;
+        }
+    }
+}
+
+/* Make room for one more command: send what is queued and, if the core
+ * still says no (RFC 2920 group end, no PIPELINING), take one reply. */
+static int make_room(sess *s)
+{
+    size_t len;
+    smtpw_client_output(s->c, &len);
+    if (len > 0)
+        return flush(s);
+    if (smtpw_client_pending(s->c) == 0)
+        return SMTPW_E_STATE; /* the core refuses with nothing outstanding */
+    return read_reply(s);
+}
+
+static int is2xx(uint32_t code)
+{
+    return code >= 200 && code < 300;
+}
+
+/* Canonical (CRLF) message size for SIZE=, RFC 1870 3: every bare LF or
+ * bare CR becomes CRLF, and a last line without one gets it. */
+static uint64_t canonical_size(const uint8_t *p, size_t n, int *eightbit)
+{
+    uint64_t size = n;
+    size_t i;
+    *eightbit = 0;
+    for (i = 0; i < n; i++) {
+        if (p[i] >= 0x80)
+            *eightbit = 1;
+        else if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+            size++;
+        else if (p[i] == '\r' && (i + 1 == n || p[i + 1] != '\n'))
+            size++;
+    }
+    if (n > 0 && p[n - 1] != '\n' && p[n - 1] != '\r')
+        size += 2;
+    return size;
+}
+
+static int has_8bit(const char *p)
+{
+    for (; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            return 1;
+    return 0;
+}
+
+/* Stuff the body into large writes; the last one carries ".\r\n". */
+static int send_body(sess *s, const uint8_t *body, size_t len, int with_body)
+{
+    static const size_t end_room = 5; /* CRLF "." CRLF */
+    uint8_t out[BODYBUF];
+    size_t olen = 0, off = 0, w;
+    int rc;
+    char note[64];
+    if (with_body) {
+        while (off < len) {
+            size_t used = 0;
+            w = 0;
+            rc = smtpw_client_body_encode(s->c, body + off, len - off, &used, out + olen,
+                                          sizeof out - end_room - olen, &w);
+            if (rc < 0)
+                return rc;
+            off += used;
+            olen += w;
+            if (off < len && (used == 0 || olen > sizeof out / 2)) {
+                if (used == 0 && w == 0 && olen == 0)
+                    return SMTPW_E_NOBUF; /* cannot happen with a 64 KiB buffer */
+                rc = write_all(s, out, olen, SMTPW_TIMEOUT_DATA_BLOCK);
+                if (rc)
+                    return rc;
+                olen = 0;
+            }
+        }
+    }
+    w = 0;
+    rc = smtpw_client_body_end(s->c, out + olen, sizeof out - olen, &w);
+    if (rc < 0)
+        return rc;
+    olen += w;
+    if (s->o->trace) {
+        int k = snprintf(note, sizeof note, "(message body, %lu octets, and \".\")",
+                         (unsigned long)(with_body ? len : 0));
+        trace(s, SMTPW_POSIX_TRACE_CLIENT, note, k > 0 ? (size_t)k : 0);
+    }
+    return write_all(s, out, olen, SMTPW_TIMEOUT_DATA_BLOCK);
+}
+
+static int check_opts(const smtpw_posix_send_opts *o, const smtpw_posix_send_result *r)
+{
+    size_t i;
+    if (!o || !r || o->version != SMTPW_POSIX_SEND_VERSION || !o->from ||
+        (o->nrcpt > 0 && !o->rcpt) || (o->bodylen > 0 && !o->body))
+        return SMTPW_E_INVALID_ARG;
+    if (o->nrcpt == 0)
+        return SMTPW_E_INVALID_ARG;
+    for (i = 0; i < o->nrcpt; i++)
+        if (!o->rcpt[i] || !o->rcpt[i][0])
+            return SMTPW_E_INVALID_ARG;
+    return 0;
+}
+
+static void reset_result(const smtpw_posix_send_opts *o, smtpw_posix_send_result *r)
+{
+    size_t i;
+    r->err = 0;
+    r->delivered = 0;
+    r->stage = SMTPW_CMD_NONE;
+    r->accepted = 0;
+    memset(&r->reply, 0, sizeof r->reply);
+    if (r->rcpt && o)
+        for (i = 0; i < o->nrcpt; i++) {
+            memset(&r->rcpt[i], 0, sizeof r->rcpt[i]);
+            r->rcpt[i].cmd = SMTPW_CMD_RCPT;
+        }
+}
+
+/* The attempt ended on this reply. */
+static int stop_at(sess *s, int32_t stage, const smtpw_posix_reply *rep)
+{
+    s->r->stage = stage;
+    if (rep)
+        copy_reply(&s->r->reply, rep);
+    return 0;
+}
+
+/* Say goodbye; nothing after this changes the outcome. */
+static void quit(sess *s)
+{
+    int rc;
+    for (;;) {
+        rc = smtpw_client_quit(s->c);
+        if (rc != SMTPW_E_AGAIN)
+            break;
+        if (make_room(s))
+            return;
+    }
+    if (rc == 0)
+        (void)read_reply(s);
+}
+
+/* Abandon the transaction politely (RFC 5321 4.1.1.5) and quit. */
+static void rset_quit(sess *s)
+{
+    int rc;
+    for (;;) {
+        rc = smtpw_client_rset(s->c);
+        if (rc != SMTPW_E_AGAIN)
+            break;
+        if (make_room(s))
+            return;
+    }
+    quit(s);
+}
+
+/* Queue a command, taking replies until the core accepts it. */
+#define QUEUE(s, call, rc)                                                                    \
+    do {                                                                                      \
+        while (((rc) = (call)) == SMTPW_E_AGAIN) {                                            \
+            if (((rc) = make_room(s)) != 0)                                                   \
+                break;                                                                        \
+        }                                                                                     \
+    } while (0)
+
+static int run(sess *s)
+{
+    const smtpw_posix_send_opts *o = s->o;
+    const char *helo = o->helo && o->helo[0] ? o->helo : "localhost";
+    uint32_t ext;
+    unsigned mflags = 0;
+    int eightbit, rc, pipelined;
+    uint64_t size = canonical_size(o->body, o->bodylen, &eightbit);
+    size_t i;
+
+    /* RFC 5321 3.1: wait for the greeting; on anything but 220, QUIT */
+    rc = read_reply(s);
+    if (rc)
+        return rc;
+    if (s->greeting.code != 220) {
+        if (s->greeting.code != 421)
+            quit(s);
+        return stop_at(s, SMTPW_CMD_GREETING, &s->greeting);
+    }
+
+    /* RFC 5321 4.1.4: HELO when EHLO is not recognised */
+    QUEUE(s, smtpw_client_ehlo(s->c, helo, strlen(helo)), rc);
+    if (rc == 0)
+        rc = read_reply(s);
+    if (rc)
+        return rc;
+    if (s->hello.code == 500 || s->hello.code == 502) {
+        QUEUE(s, smtpw_client_helo(s->c, helo, strlen(helo)), rc);
+        if (rc == 0)
+            rc = read_reply(s);
+        if (rc)
+            return rc;
+    }
+    if (!is2xx(s->hello.code)) {
+        if (s->hello.code != 421)
+            quit(s);
+        return stop_at(s, s->hello.cmd, &s->hello);
+    }
+
+    ext = smtpw_client_extensions(s->c);
+    if (eightbit)
+        mflags |= SMTPW_MAIL_8BIT;
+    if (has_8bit(o->from))
+        mflags |= SMTPW_MAIL_SMTPUTF8;
+    for (i = 0; i < o->nrcpt; i++)
+        if (has_8bit(o->rcpt[i]))
+            mflags |= SMTPW_MAIL_SMTPUTF8;
+    if ((mflags & SMTPW_MAIL_SMTPUTF8) && !(ext & SMTPW_EXT_SMTPUTF8)) {
+        quit(s);
+        return SMTPW_E_NOTSUP;
+    }
+    pipelined = (ext & SMTPW_EXT_PIPELINING) != 0;
+
+    QUEUE(s, smtpw_client_mail(s->c, o->from, strlen(o->from), size, mflags, NULL, 0), rc);
+    if (rc) {
+        if (rc == SMTPW_E_8BIT || rc == SMTPW_E_SIZE || rc == SMTPW_E_INVALID_ARG ||
+            rc == SMTPW_E_SYNTAX || rc == SMTPW_E_TOOLONG)
+            quit(s);
+        return rc;
+    }
+    for (i = 0; i < o->nrcpt; i++) {
+        /* without pipelining, a refused MAIL ends the transaction here */
+        if (s->mail.code && !is2xx(s->mail.code))
+            break;
+        QUEUE(s, smtpw_client_rcpt(s->c, o->rcpt[i], strlen(o->rcpt[i]), NULL, 0), rc);
+        if (rc == SMTPW_E_STATE && s->mail.code)
+            break;
+        if (rc == SMTPW_E_INVALID_ARG || rc == SMTPW_E_SYNTAX || rc == SMTPW_E_TOOLONG) {
+            /* a bad address: nothing was sent for it; give up cleanly */
+            while (smtpw_client_pending(s->c) > 0 && read_reply(s) == 0)
+                ;
+            rset_quit(s);
+            return rc;
+        }
+        if (rc)
+            return rc;
+    }
+    /* RFC 2920 3.1: DATA may end the pipelined group */
+    if (pipelined && (s->mail.code == 0 || is2xx(s->mail.code))) {
+        QUEUE(s, smtpw_client_data(s->c), rc);
+        if (rc)
+            return rc;
+    }
+    /* one flight out, then every reply in order */
+    rc = flush(s);
+    while (rc == 0 && !s->closed && smtpw_client_pending(s->c) > 0)
+        rc = read_reply(s);
+    if (rc)
+        return rc;
+    if (s->closed)
+        return stop_at(s, s->closing.cmd, &s->closing);
+
+    if (!is2xx(s->mail.code)) {
+        if (s->mail.code != 421)
+            rset_quit(s);
+        return stop_at(s, SMTPW_CMD_MAIL, &s->mail);
+    }
+    if (!pipelined && s->r->accepted > 0) {
+        QUEUE(s, smtpw_client_data(s->c), rc);
+        if (rc == 0)
+            rc = read_reply(s);
+        if (rc)
+            return rc;
+    }
+    if (s->data.code == 354) {
+        /* with no recipient accepted yet DATA 354 (RFC 2920 3.1), end the
+         * data at once: an empty message the server must refuse */
+        rc = send_body(s, o->body, o->bodylen, s->r->accepted > 0);
+        if (rc == 0)
+            rc = read_reply(s);
+        if (rc)
+            return rc;
+        if (s->r->accepted == 0) {
+            rset_quit(s);
+            return stop_at(s, SMTPW_CMD_RCPT, NULL);
+        }
+        if (is2xx(s->body.code))
+            s->r->delivered = 1;
+        stop_at(s, SMTPW_CMD_BODY, &s->body);
+        if (s->body.code != 421)
+            quit(s);
+        return 0;
+    }
+    if (s->r->accepted == 0) {
+        if (s->data.code != 421)
+            rset_quit(s);
+        return stop_at(s, SMTPW_CMD_RCPT, NULL);
+    }
+    if (s->data.code != 421)
+        rset_quit(s);
+    return stop_at(s, SMTPW_CMD_DATA, &s->data);
+}
+
+void smtpw_posix_send_opts_init(smtpw_posix_send_opts *opts)
+{
+    if (!opts)
+        return;
+    memset(opts, 0, sizeof *opts);
+    opts->version = SMTPW_POSIX_SEND_VERSION;
+    opts->from = "";
+}
+
+int smtpw_posix_send_fd(int fd, const smtpw_posix_send_opts *opts, smtpw_posix_send_result *res)
+{
+    static const int one = 1;
+    core_mem mem;
+    smtpw_client_config cfg;
+    sess s;
+    size_t i;
+    int rc, fl;
+
+    if (!res)
+        return SMTPW_E_INVALID_ARG;
+    reset_result(opts, res);
+    rc = check_opts(opts, res);
+    if (rc == 0 && fd < 0)
+        rc = SMTPW_E_INVALID_ARG;
+    if (rc == 0 && smtpw_client_sizeof() > sizeof mem)
+        rc = SMTPW_E_NOBUF;
+    if (rc == 0) {
+        smtpw_client_config_init(&cfg);
+        /* RFC 6531: UTF-8 addresses need SMTPUTF8, which run() checks */
+        if (has_8bit(opts->from))
+            cfg.flags |= SMTPW_CLIENT_UTF8;
+        for (i = 0; i < opts->nrcpt; i++)
+            if (has_8bit(opts->rcpt[i]))
+                cfg.flags |= SMTPW_CLIENT_UTF8;
+        memset(&s, 0, sizeof s);
+        s.fd = fd;
+        s.o = opts;
+        s.r = res;
+        s.io = opts->io ? opts->io : smtpw_posix_io_plain();
+        s.io_ctx = opts->io_ctx;
+        if (!s.io->read || !s.io->write)
+            rc = SMTPW_E_INVALID_ARG;
+        if (rc == 0)
+            rc = smtpw_client_init(&mem, sizeof mem, &cfg, &s.c);
+    }
+    if (rc == 0) {
+        fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+            rc = SMTPW_E_IO;
+    }
+    if (rc) {
+        res->err = rc;
+        return rc;
+    }
+    /* commands and the body go out in whole writes: no Nagle delay (fails
+     * harmlessly on a socketpair) */
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    rc = run(&s);
+    if (s.closed && !res->delivered && res->stage == SMTPW_CMD_NONE) {
+        /* a 421 ended it, whatever the next step then tripped on */
+        (void)stop_at(&s, s.closing.cmd, &s.closing);
+        rc = 0;
+    }
+    if (rc && !res->delivered) {
+        res->err = rc;
+        res->stage = SMTPW_CMD_NONE;
+        return rc;
+    }
+    return 0;
+}
+
+int smtpw_posix_connect(const char *host, const char *port, unsigned timeout_ms, int *fd)
+{
+    struct addrinfo hints, *list = NULL, *ai;
+    int rc, last = SMTPW_E_DNS, saved = 0;
+    static const int one = 1;
+
+    if (!host || !port || !fd || !host[0])
+        return SMTPW_E_INVALID_ARG;
+    *fd = -1;
+    if (!timeout_ms)
+        timeout_ms = CONNECT_TIMEOUT_MS;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    rc = getaddrinfo(host, port, &hints, &list);
+    if (rc != 0 || !list)
+        return SMTPW_E_DNS;
+    for (ai = list; ai; ai = ai->ai_next) {
+        int s = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        int fl;
+        if (s < 0) {
+            saved = errno;
+            last = SMTPW_E_IO;
+            continue;
+        }
+        fl = fcntl(s, F_GETFL);
+        if (fl < 0 || fcntl(s, F_SETFL, fl | O_NONBLOCK) < 0 ||
+            fcntl(s, F_SETFD, FD_CLOEXEC) < 0) {
+            saved = errno;
+            close(s);
+            last = SMTPW_E_IO;
+            continue;
+        }
+        if (connect(s, ai->ai_addr, ai->ai_addrlen) != 0) {
+            int soerr = 0;
+            socklen_t sl = sizeof soerr;
+            if (errno != EINPROGRESS && errno != EINTR) {
+                saved = errno;
+                close(s);
+                last = SMTPW_E_IO;
+                continue;
+            }
+            rc = wait_fd(s, POLLOUT, now_ms() + timeout_ms);
+            if (rc == 0 && getsockopt(s, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
+                soerr = errno;
+            if (rc || soerr) {
+                saved = rc == SMTPW_E_TIMEOUT ? ETIMEDOUT : soerr ? soerr : errno;
+                close(s);
+                last = rc == SMTPW_E_TIMEOUT ? SMTPW_E_TIMEOUT : SMTPW_E_IO;
+                continue;
+            }
+        }
+        (void)setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        freeaddrinfo(list);
+        *fd = s;
+        return 0;
+    }
+    freeaddrinfo(list);
+    errno = saved;
+    return last;
+}
+
+int smtpw_posix_send(const char *host, const char *port, const smtpw_posix_send_opts *opts,
+                     smtpw_posix_send_result *res)
+{
+    int fd = -1, rc;
+    if (!res)
+        return SMTPW_E_INVALID_ARG;
+    reset_result(opts, res);
+    rc = check_opts(opts, res);
+    if (rc == 0)
+        rc = smtpw_posix_connect(host, port, opts->connect_timeout_ms, &fd);
+    if (rc) {
+        res->err = rc;
+        return rc;
+    }
+    rc = smtpw_posix_send_fd(fd, opts, res);
+    if (opts->io && opts->io->close)
+        opts->io->close(opts->io_ctx, fd);
+    else
+        close(fd);
+    return rc;
+}

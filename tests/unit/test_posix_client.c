@@ -1,5 +1,931 @@
-/* placeholder: being written; exits 77 (skipped) */
+/* The POSIX client adapter (lib/posix/client.c) over socketpair() against a
+ * scripted fake server in a child process, and the DNS answer parser
+ * (lib/posix/dns.c) on hand-made packets.  SPDX-License-Identifier: MIT */
+#if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
+#undef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "guardbuf.h"
+#include "smtpwire/posix.h"
+
+/* ------------------------------------------------------------------ */
+/* The fake server: runs in a child on one end of a socketpair, records
+ * every byte the client sent and hands them to the parent through a pipe. */
+
+#define REC_MAX (1u << 20)
+
+typedef struct fake {
+    int fd;
+    uint8_t *rec; /* everything received */
+    size_t reclen;
+    size_t scan;  /* consumed by rd_line/rd_data */
+} fake;
+
+static int fill(fake *f)
+{
+    ssize_t n;
+    if (f->reclen == REC_MAX)
+        return 0;
+    n = read(f->fd, f->rec + f->reclen, REC_MAX - f->reclen);
+    if (n <= 0)
+        return 0;
+    f->reclen += (size_t)n;
+    return 1;
+}
+
+/* Wait for one more line from the client; 0 at EOF. */
+static int rd_line(fake *f)
+{
+    for (;;) {
+        uint8_t *lf = memchr(f->rec + f->scan, '\n', f->reclen - f->scan);
+        if (lf) {
+            f->scan = (size_t)(lf - f->rec) + 1;
+            return 1;
+        }
+        if (!fill(f))
+            return 0;
+    }
+}
+
+/* Wait for the end of a message: CRLF.CRLF, or "." CRLF at once. */
+static int rd_data(fake *f)
+{
+    for (;;) {
+        size_t i;
+        if (f->reclen - f->scan >= 3 && memcmp(f->rec + f->scan, ".\r\n", 3) == 0) {
+            f->scan += 3;
+            return 1;
+        }
+        for (i = f->scan; i + 5 <= f->reclen; i++)
+            if (memcmp(f->rec + i, "\r\n.\r\n", 5) == 0) {
+                f->scan = i + 5;
+                return 1;
+            }
+        if (!fill(f))
+            return 0;
+    }
+}
+
+static void wr(fake *f, const char *s)
+{
+    size_t len = strlen(s), off = 0;
+    while (off < len) {
+        ssize_t n = write(f->fd, s + off, len - off);
+        if (n <= 0)
+            return;
+        off += (size_t)n;
+    }
+}
+
+typedef void (*script_fn)(fake *f);
+
+typedef struct peer {
+    pid_t pid;
+    int fd;   /* the client's end */
+    int pipe; /* the recording comes back here */
+} peer;
+
+static peer start(script_fn script)
+{
+    int sv[2], pp[2];
+    peer p;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_int_equal(pipe(pp), 0);
+    p.pid = fork();
+    assert_true(p.pid >= 0);
+    if (p.pid == 0) {
+        fake f;
+        size_t off = 0;
+        close(sv[0]);
+        close(pp[0]);
+        signal(SIGPIPE, SIG_IGN);
+        f.fd = sv[1];
+        f.rec = malloc(REC_MAX);
+        f.reclen = f.scan = 0;
+        if (!f.rec)
+            _exit(2);
+        script(&f);
+        /* keep recording until the client hangs up, so QUIT is seen */
+        while (fill(&f))
+            ;
+        close(f.fd);
+        while (off < f.reclen) {
+            ssize_t n = write(pp[1], f.rec + off, f.reclen - off);
+            if (n <= 0)
+                _exit(3);
+            off += (size_t)n;
+        }
+        _exit(0);
+    }
+    close(sv[1]);
+    close(pp[1]);
+    p.fd = sv[0];
+    p.pipe = pp[0];
+    return p;
+}
+
+/* Hang up and collect what the client sent (NUL-terminated, malloc'd). */
+static char *finish(peer *p, size_t *len)
+{
+    size_t cap = REC_MAX + 1, n = 0;
+    char *buf = malloc(cap);
+    int status = 0;
+    assert_non_null(buf);
+    close(p->fd);
+    for (;;) {
+        ssize_t r = read(p->pipe, buf + n, cap - 1 - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(p->pipe);
+    buf[n] = '\0';
+    assert_int_equal(waitpid(p->pid, &status, 0), p->pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (len)
+        *len = n;
+    return buf;
+}
+
+static const char *const two[] = {"b@y.test", "c@y.test"};
+static const char *const three[] = {"ok@y.test", "no@y.test", "later@y.test"};
+
+static void opts_for(smtpw_posix_send_opts *o, const char *const *rcpt, size_t n, const char *body)
+{
+    smtpw_posix_send_opts_init(o);
+    o->helo = "client.test";
+    o->from = "a@x.test";
+    o->rcpt = rcpt;
+    o->nrcpt = n;
+    o->body = (const uint8_t *)body;
+    o->bodylen = strlen(body);
+    o->timeout_ms = 3000;
+}
+
+static void run(script_fn script, smtpw_posix_send_opts *o, smtpw_posix_send_result *r,
+                char **rec)
+{
+    peer p = start(script);
+    smtpw_posix_send_fd(p.fd, o, r);
+    *rec = finish(&p, NULL);
+}
+
+/* ---- scripts ---- */
+
+static void srv_pipelining(fake *f)
+{
+    wr(f, "220 fake ESMTP\r\n");
+    rd_line(f);
+    wr(f, "250-fake\r\n250-PIPELINING\r\n250-SIZE 100000\r\n250 8BITMIME\r\n");
+    /* answer nothing before the whole flight is in: a client waiting for
+     * the MAIL reply would time out */
+    rd_line(f); /* MAIL */
+    rd_line(f); /* RCPT */
+    rd_line(f); /* RCPT */
+    rd_line(f); /* DATA */
+    wr(f, "250 2.1.0 ok\r\n250 2.1.5 ok\r\n250 2.1.5 ok\r\n354 go\r\n");
+    rd_data(f);
+    wr(f, "250 2.0.0 queued as 1\r\n");
+    rd_line(f);
+    wr(f, "221 2.0.0 bye\r\n");
+}
+
+/* RFC 2920 3.1: MAIL, RCPTs and DATA in one group; the body follows 354. */
+static void rfc2920_3_1_mail_rcpt_data_in_one_flight(void **state)
+{
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    smtpw_posix_reply rr[2];
+    char *rec;
+    (void)state;
+    opts_for(&o, two, 2, "Subject: x\n\n.dot\nend");
+    r.rcpt = rr;
+    run(srv_pipelining, &o, &r, &rec);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.delivered, 1);
+    assert_int_equal(r.stage, SMTPW_CMD_BODY);
+    assert_int_equal(r.accepted, 2);
+    assert_int_equal(r.reply.code, 250);
+    assert_string_equal(r.reply.text, "250 2.0.0 queued as 1");
+    assert_int_equal(rr[0].code, 250);
+    assert_string_equal(rr[1].text, "250 2.1.5 ok");
+    /* SIZE: 10 + 2 + 6 + 3 + 2 (the missing final CRLF) = 25 (RFC 1870) */
+    assert_string_equal(rec, "EHLO client.test\r\n"
+                             "MAIL FROM:<a@x.test> SIZE=25\r\n"
+                             "RCPT TO:<b@y.test>\r\n"
+                             "RCPT TO:<c@y.test>\r\n"
+                             "DATA\r\n"
+                             "Subject: x\r\n\r\n..dot\r\nend\r\n.\r\n"
+                             "QUIT\r\n");
+    free(rec);
+}
+
+static void srv_mixed(fake *f)
+{
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "250 fake\r\n"); /* no extensions: one command at a time */
+    rd_line(f);
+    wr(f, "250 ok\r\n");
+    rd_line(f);
+    wr(f, "250 2.1.5 ok\r\n");
+    rd_line(f);
+    wr(f, "550-5.1.1 no such\r\n550 5.1.1 user\r\n");
+    rd_line(f);
+    wr(f, "451 4.3.0 later\r\n");
+    rd_line(f);
+    wr(f, "354 go\r\n");
+    rd_data(f);
+    wr(f, "250 queued\r\n");
+    rd_line(f);
+    wr(f, "221 bye\r\n");
+}
+
+/* Per-recipient replies are copied out whole, multi-line ones joined. */
+static void rfc5321_3_3_per_recipient_results(void **state)
+{
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    smtpw_posix_reply rr[3];
+    char *rec;
+    (void)state;
+    opts_for(&o, three, 3, "hi\r\n");
+    r.rcpt = rr;
+    run(srv_mixed, &o, &r, &rec);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.delivered, 1);
+    assert_int_equal(r.accepted, 1);
+    assert_int_equal(rr[0].code, 250);
+    assert_int_equal(rr[0].cmd, SMTPW_CMD_RCPT);
+    assert_int_equal(rr[1].code, 550);
+    assert_string_equal(rr[1].text, "550-5.1.1 no such\n550 5.1.1 user");
+    assert_int_equal(rr[2].code, 451);
+    assert_string_equal(rr[2].text, "451 4.3.0 later");
+    assert_string_equal(rec, "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+                             "RCPT TO:<ok@y.test>\r\nRCPT TO:<no@y.test>\r\n"
+                             "RCPT TO:<later@y.test>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n");
+    free(rec);
+}
+
+static void srv_refuse_all(fake *f)
+{
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "250 fake\r\n");
+    rd_line(f);
+    wr(f, "250 ok\r\n");
+    rd_line(f);
+    wr(f, "550 no\r\n");
+    rd_line(f);
+    wr(f, "550 no\r\n");
+    rd_line(f);
+    wr(f, "250 reset\r\n");
+    rd_line(f);
+    wr(f, "221 bye\r\n");
+}
+
+/* No recipient accepted: no DATA, no body, the transaction is reset. */
+static void rfc5321_3_3_no_recipient_rset_no_body(void **state)
+{
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    smtpw_posix_reply rr[2];
+    char *rec;
+    (void)state;
+    opts_for(&o, two, 2, "body\n");
+    r.rcpt = rr;
+    run(srv_refuse_all, &o, &r, &rec);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.delivered, 0);
+    assert_int_equal(r.stage, SMTPW_CMD_RCPT);
+    assert_int_equal(r.accepted, 0);
+    assert_int_equal(rr[0].code, 550);
+    assert_int_equal(rr[1].code, 550);
+    assert_string_equal(rec, "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+                             "RCPT TO:<b@y.test>\r\nRCPT TO:<c@y.test>\r\nRSET\r\nQUIT\r\n");
+    free(rec);
+}
+
+static void srv_pipelined_refuse_but_354(fake *f)
+{
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "250-fake\r\n250 PIPELINING\r\n");
+    rd_line(f);
+    rd_line(f);
+    rd_line(f);
+    wr(f, "250 ok\r\n550 no\r\n354 go anyway\r\n"); /* a broken server */
+    rd_data(f);
+    wr(f, "554 no valid recipients\r\n");
+    rd_line(f);
+    wr(f, "250 reset\r\n");
+    rd_line(f);
+    wr(f, "221 bye\r\n");
+}
+
+/* RFC 2920 3.1: DATA got 354 though every RCPT failed: the client ends the
+ * data at once, sending none of the message. */
+static void rfc2920_3_1_354_without_recipient_sends_no_body(void **state)
+{
+    static const char *const one[] = {"b@y.test"};
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    char *rec;
+    (void)state;
+    opts_for(&o, one, 1, "secret body\n");
+    r.rcpt = NULL;
+    run(srv_pipelined_refuse_but_354, &o, &r, &rec);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.delivered, 0);
+    assert_int_equal(r.stage, SMTPW_CMD_RCPT);
+    assert_string_equal(rec, "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+                             "RCPT TO:<b@y.test>\r\nDATA\r\n.\r\nRSET\r\nQUIT\r\n");
+    free(rec);
+}
+
+static void srv_421_at_mail(fake *f)
+{
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "250 fake\r\n");
+    rd_line(f);
+    wr(f, "421 4.3.2 going down\r\n");
+}
+
+/* RFC 5321 3.8: a 421 ends the session; the client sends nothing more. */
+static void rfc5321_3_8_421_mid_session(void **state)
+{
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    smtpw_posix_reply rr[2];
+    char *rec;
+    (void)state;
+    opts_for(&o, two, 2, "body\n");
+    r.rcpt = rr;
+    run(srv_421_at_mail, &o, &r, &rec);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.delivered, 0);
+    assert_int_equal(r.stage, SMTPW_CMD_MAIL);
+    assert_int_equal(r.reply.code, 421);
+    assert_string_equal(r.reply.text, "421 4.3.2 going down");
+    assert_int_equal(rr[0].code, 0);
+    assert_string_equal(rec, "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n");
+    free(rec);
+}
+
+static void srv_silent(fake *f)
+{
+    (void)f; /* never greets; finish() records until the client hangs up */
+}
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* RFC 5321 4.5.3.2.1: the greeting wait is bounded (here by timeout_ms). */
+static void rfc5321_4_5_3_2_1_greeting_timeout(void **state)
+{
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    char *rec;
+    long long t0, took;
+    (void)state;
+    opts_for(&o, two, 2, "body\n");
+    o.timeout_ms = 200;
+    r.rcpt = NULL;
+    t0 = mono_ms();
+    {
+        peer p = start(srv_silent);
+        assert_int_equal(smtpw_posix_send_fd(p.fd, &o, &r), SMTPW_E_TIMEOUT);
+        took = mono_ms() - t0;
+        rec = finish(&p, NULL);
+    }
+    assert_int_equal(r.err, SMTPW_E_TIMEOUT);
+    assert_int_equal(r.stage, SMTPW_CMD_NONE);
+    assert_true(took >= 190 && took < 2000);
+    assert_string_equal(rec, "");
+    free(rec);
+}
+
+static void srv_silent_after_body(fake *f)
+{
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "250-fake\r\n250 PIPELINING\r\n");
+    rd_line(f);
+    rd_line(f);
+    rd_line(f);
+    wr(f, "250 ok\r\n250 ok\r\n354 go\r\n");
+    rd_data(f); /* then nothing: the client must give up */
+}
+
+/* RFC 5321 4.5.3.2.6: the wait for the reply to "." is bounded too. */
+static void rfc5321_4_5_3_2_6_data_termination_timeout(void **state)
+{
+    static const char *const one[] = {"b@y.test"};
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    char *rec;
+    long long t0, took;
+    peer p;
+    (void)state;
+    opts_for(&o, one, 1, "body\n");
+    o.timeout_ms = 200;
+    r.rcpt = NULL;
+    t0 = mono_ms();
+    p = start(srv_silent_after_body);
+    assert_int_equal(smtpw_posix_send_fd(p.fd, &o, &r), SMTPW_E_TIMEOUT);
+    took = mono_ms() - t0;
+    rec = finish(&p, NULL);
+    assert_int_equal(r.err, SMTPW_E_TIMEOUT);
+    assert_int_equal(r.delivered, 0);
+    assert_true(took >= 190 && took < 2000);
+    assert_string_equal(rec, "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+                             "RCPT TO:<b@y.test>\r\nDATA\r\nbody\r\n.\r\n");
+    free(rec);
+}
+
+static void srv_drop_after_body(fake *f)
+{
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "250 fake\r\n");
+    rd_line(f);
+    wr(f, "250 ok\r\n");
+    rd_line(f);
+    wr(f, "250 ok\r\n");
+    rd_line(f);
+    wr(f, "354 go\r\n");
+    rd_data(f);
+    shutdown(f->fd, SHUT_WR); /* hang up without a reply */
+}
+
+/* A connection dropped before the reply to the body: not delivered. */
+static void rfc5321_4_1_1_4_dropped_after_data(void **state)
+{
+    static const char *const one[] = {"b@y.test"};
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    char *rec;
+    (void)state;
+    opts_for(&o, one, 1, "body\n");
+    r.rcpt = NULL;
+    run(srv_drop_after_body, &o, &r, &rec);
+    assert_int_equal(r.err, SMTPW_E_IO);
+    assert_int_equal(r.delivered, 0);
+    assert_int_equal(r.stage, SMTPW_CMD_NONE);
+    assert_string_equal(rec, "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+                             "RCPT TO:<b@y.test>\r\nDATA\r\nbody\r\n.\r\n");
+    free(rec);
+}
+
+static void srv_ehlo_502(fake *f)
+{
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "502 5.5.1 no EHLO here\r\n");
+    rd_line(f);
+    wr(f, "250 fake\r\n");
+    rd_line(f);
+    wr(f, "250 ok\r\n");
+    rd_line(f);
+    wr(f, "250 ok\r\n");
+    rd_line(f);
+    wr(f, "354 go\r\n");
+    rd_data(f);
+    wr(f, "250 ok\r\n");
+    rd_line(f);
+    wr(f, "221 bye\r\n");
+}
+
+/* RFC 5321 4.1.4: HELO after EHLO is refused as not implemented. */
+static void rfc5321_4_1_4_helo_after_ehlo_502(void **state)
+{
+    static const char *const one[] = {"b@y.test"};
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    char *rec;
+    (void)state;
+    opts_for(&o, one, 1, "x");
+    r.rcpt = NULL;
+    run(srv_ehlo_502, &o, &r, &rec);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.delivered, 1);
+    assert_string_equal(rec, "EHLO client.test\r\nHELO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+                             "RCPT TO:<b@y.test>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n");
+    free(rec);
+}
+
+static void srv_greeting_554(fake *f)
+{
+    wr(f, "554 5.3.2 no service\r\n");
+    rd_line(f);
+    wr(f, "221 bye\r\n");
+}
+
+/* RFC 5321 3.1: after a 554 greeting the client only sends QUIT. */
+static void rfc5321_3_1_554_greeting_then_quit(void **state)
+{
+    static const char *const one[] = {"b@y.test"};
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    char *rec;
+    (void)state;
+    opts_for(&o, one, 1, "x\n");
+    r.rcpt = NULL;
+    run(srv_greeting_554, &o, &r, &rec);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.stage, SMTPW_CMD_GREETING);
+    assert_int_equal(r.reply.code, 554);
+    assert_string_equal(rec, "QUIT\r\n");
+    free(rec);
+}
+
+/* ---- the body goes out in large writes, the terminator in the last ---- */
+
+typedef struct write_log {
+    size_t calls, lens[64]; /* what the adapter asked to write, per call */
+    int ends_dot[64];       /* that request ended with CRLF "." CRLF */
+} write_log;
+
+static int rec_write(void *ctx, int fd, const uint8_t *buf, size_t len, size_t *sent,
+                     unsigned *wait)
+{
+    write_log *w = ctx;
+    if (w->calls < 64) {
+        w->lens[w->calls] = len;
+        w->ends_dot[w->calls] = len >= 5 && memcmp(buf + len - 5, "\r\n.\r\n", 5) == 0;
+    }
+    w->calls++;
+    return smtpw_posix_plain_write(NULL, fd, buf, len, sent, wait);
+}
+
+static void srv_big(fake *f)
+{
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "250-fake\r\n250 PIPELINING\r\n");
+    rd_line(f);
+    rd_line(f);
+    rd_line(f);
+    wr(f, "250 ok\r\n250 ok\r\n354 go\r\n");
+    rd_data(f);
+    wr(f, "250 ok\r\n");
+    rd_line(f);
+    wr(f, "221 bye\r\n");
+}
+
+/* The body is never written line by line, and "." CRLF never alone. */
+static void body_in_large_writes_with_the_terminator(void **state)
+{
+    static const char *const one[] = {"b@y.test"};
+    smtpw_posix_io io;
+    write_log w;
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    char *body = malloc(200001), *rec;
+    size_t i, reclen, body_writes = 0;
+    peer p;
+    (void)state;
+    assert_non_null(body);
+    for (i = 0; i < 200000; i++)
+        body[i] = (i % 50 == 49) ? '\n' : (char)('a' + i % 26);
+    body[200000] = '\0';
+    memset(&w, 0, sizeof w);
+    io = *smtpw_posix_io_plain();
+    io.write = rec_write;
+    opts_for(&o, one, 1, body);
+    o.io = &io;
+    o.io_ctx = &w;
+    r.rcpt = NULL;
+    p = start(srv_big);
+    smtpw_posix_send_fd(p.fd, &o, &r);
+    rec = finish(&p, &reclen);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.delivered, 1);
+    /* 4000 lines of 50: 204000 octets of body plus ".\r\n" */
+    assert_true(strstr(rec, "DATA\r\n") != NULL);
+    assert_int_equal(reclen, strlen("EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+                                    "RCPT TO:<b@y.test>\r\nDATA\r\n") +
+                                 204000 + 3 + strlen("QUIT\r\n"));
+    /* requests: EHLO, the flight, the body in a few, QUIT (a partial
+     * write repeats the rest of a request) */
+    assert_true(w.calls >= 4 && w.calls <= 40);
+    assert_int_equal(w.lens[w.calls - 1], 6); /* QUIT */
+    assert_true(w.ends_dot[w.calls - 2]);
+    assert_true(w.lens[w.calls - 2] > 5); /* never the final dot alone */
+    assert_true(w.lens[2] >= 16384); /* the first body request is large */
+    for (i = 2; i + 1 < w.calls; i++)
+        body_writes++;
+    assert_true(body_writes <= 20); /* 204 KiB: never line by line */
+    free(rec);
+    free(body);
+}
+
+/* ------------------------------------------------------------------ */
+/* DNS answers: hand-made packets, placed flush against a guard page.  */
+
+typedef struct pkt {
+    uint8_t b[1024];
+    size_t n;
+} pkt;
+
+static void put(pkt *p, const void *d, size_t n)
+{
+    memcpy(p->b + p->n, d, n);
+    p->n += n;
+}
+
+static void put16(pkt *p, unsigned v)
+{
+    p->b[p->n++] = (uint8_t)(v >> 8);
+    p->b[p->n++] = (uint8_t)v;
+}
+
+/* Header + question "example.test" MX IN; the qname sits at offset 12. */
+static void hdr(pkt *p, uint16_t id, unsigned flags, unsigned an)
+{
+    p->n = 0;
+    put16(p, id);
+    put16(p, flags);
+    put16(p, 1);
+    put16(p, an);
+    put16(p, 0);
+    put16(p, 0);
+    put(p, "\x07" "example" "\x04" "test", 13);
+    p->b[p->n++] = 0;
+    put16(p, 15);
+    put16(p, 1);
+}
+
+/* An MX record owned by the qname (pointer 0xC00C), exchange given in wire
+ * form (may contain pointers). */
+static void mx_rr(pkt *p, unsigned pref, const void *exch, size_t exlen)
+{
+    put16(p, 0xC00C);
+    put16(p, 15);
+    put16(p, 1);
+    put16(p, 0);
+    put16(p, 300);
+    put16(p, (unsigned)(2 + exlen));
+    put16(p, pref);
+    put(p, exch, exlen);
+}
+
+static int parse(const pkt *p, uint16_t id, smtpw_posix_mx *out, size_t cap)
+{
+    return smtpw_posix_dns_parse_mx(guardbuf_put(p->b, p->n), p->n, id, out, cap);
+}
+
+/* RFC 5321 5.1: lowest preference first, equal ones in any (here: given)
+ * order; names compressed against the question (RFC 1035 4.1.4). */
+static void rfc5321_5_1_mx_preference_order(void **state)
+{
+    pkt p;
+    smtpw_posix_mx mx[4];
+    (void)state;
+    hdr(&p, 0x1234, 0x8180, 3);
+    mx_rr(&p, 20, "\x03" "mx2" "\xC0\x0C", 6);
+    mx_rr(&p, 10, "\x03" "mxa" "\xC0\x0C", 6);
+    mx_rr(&p, 10, "\x03" "mxb" "\xC0\x0C", 6);
+    assert_int_equal(parse(&p, 0x1234, mx, 4), 3);
+    assert_int_equal(mx[0].pref, 10);
+    assert_string_equal(mx[0].host, "mxa.example.test");
+    assert_int_equal(mx[1].pref, 10);
+    assert_string_equal(mx[1].host, "mxb.example.test");
+    assert_int_equal(mx[2].pref, 20);
+    assert_string_equal(mx[2].host, "mx2.example.test");
+    /* only room for two: the least preferred one falls off */
+    assert_int_equal(parse(&p, 0x1234, mx, 2), 3);
+    assert_string_equal(mx[0].host, "mxa.example.test");
+    assert_string_equal(mx[1].host, "mxb.example.test");
+}
+
+/* A pointer to a pointer (a chain going backwards) is fine. */
+static void rfc1035_4_1_4_pointer_chain(void **state)
+{
+    pkt p;
+    smtpw_posix_mx mx[2];
+    size_t first;
+    (void)state;
+    hdr(&p, 7, 0x8180, 2);
+    first = p.n + 12 + 2; /* where the first exchange name starts */
+    mx_rr(&p, 5, "\x04" "mail" "\xC0\x0C", 7);
+    {
+        uint8_t ex[] = {0x02, 'a', 'b', 0xC0, (uint8_t)first};
+        mx_rr(&p, 6, ex, sizeof ex);
+    }
+    assert_int_equal(parse(&p, 7, mx, 2), 2);
+    assert_string_equal(mx[0].host, "mail.example.test");
+    assert_string_equal(mx[1].host, "ab.mail.example.test");
+}
+
+/* RFC 1035 4.1.4 pointers must point to a prior occurrence: a pointer to
+ * itself, a forward one and a cycle are all refused. */
+static void rfc1035_4_1_4_pointer_loops_refused(void **state)
+{
+    pkt p;
+    smtpw_posix_mx mx[2];
+    size_t at;
+    (void)state;
+    /* pointer to itself */
+    hdr(&p, 7, 0x8180, 1);
+    at = p.n + 12 + 2;
+    {
+        uint8_t ex[] = {0xC0, (uint8_t)at};
+        mx_rr(&p, 5, ex, sizeof ex);
+    }
+    assert_int_equal(parse(&p, 7, mx, 2), SMTPW_E_PROTO);
+    /* forward pointer (past the end of the name) */
+    hdr(&p, 7, 0x8180, 1);
+    at = p.n + 12 + 2;
+    {
+        uint8_t ex[] = {0xC0, (uint8_t)(at + 2), 0x00};
+        mx_rr(&p, 5, ex, sizeof ex);
+    }
+    assert_int_equal(parse(&p, 7, mx, 2), SMTPW_E_PROTO);
+    /* two names pointing at each other: "a" -> (b) and "b" -> (a) */
+    hdr(&p, 7, 0x8180, 2);
+    at = p.n + 12 + 2;
+    {
+        uint8_t ex1[] = {0x01, 'a', 0xC0, (uint8_t)(at + 4 + 14)};
+        uint8_t ex2[] = {0x01, 'b', 0xC0, (uint8_t)at};
+        mx_rr(&p, 5, ex1, sizeof ex1);
+        mx_rr(&p, 6, ex2, sizeof ex2);
+    }
+    assert_int_equal(parse(&p, 7, mx, 2), SMTPW_E_PROTO);
+    /* a pointer into the header */
+    hdr(&p, 7, 0x8180, 1);
+    mx_rr(&p, 5, "\xC0\x02", 2);
+    assert_int_equal(parse(&p, 7, mx, 2), SMTPW_E_PROTO);
+}
+
+/* Every truncation of a valid answer is refused, never read past. */
+static void rfc1035_4_1_truncated_packets_refused(void **state)
+{
+    pkt p;
+    smtpw_posix_mx mx[2];
+    size_t n, full;
+    (void)state;
+    hdr(&p, 9, 0x8180, 2);
+    mx_rr(&p, 10, "\x02" "mx" "\xC0\x0C", 5);
+    mx_rr(&p, 20, "\x03" "mx2" "\x07" "example" "\x03" "org" "\x00", 17);
+    full = p.n;
+    assert_int_equal(parse(&p, 9, mx, 2), 2);
+    assert_string_equal(mx[1].host, "mx2.example.org");
+    for (n = 0; n < full; n++) {
+        int rc = smtpw_posix_dns_parse_mx(guardbuf_put(p.b, n), n, 9, mx, 2);
+        assert_true(rc == SMTPW_E_PROTO);
+    }
+}
+
+/* Labels of at most 63 octets, names of at most 255 (RFC 1035 2.3.4),
+ * and only host-name bytes. */
+static void rfc1035_2_3_4_label_and_name_limits(void **state)
+{
+    pkt p;
+    smtpw_posix_mx mx[1];
+    uint8_t ex[300];
+    size_t i;
+    (void)state;
+    hdr(&p, 1, 0x8180, 1);
+    ex[0] = 64;
+    memset(ex + 1, 'a', 64);
+    ex[65] = 0;
+    mx_rr(&p, 1, ex, 66);
+    assert_int_equal(parse(&p, 1, mx, 1), SMTPW_E_PROTO);
+    /* 4 labels of 63: 257 octets */
+    hdr(&p, 1, 0x8180, 1);
+    for (i = 0; i < 4; i++) {
+        ex[i * 64] = 63;
+        memset(ex + i * 64 + 1, 'b', 63);
+    }
+    ex[256] = 0;
+    mx_rr(&p, 1, ex, 257);
+    assert_int_equal(parse(&p, 1, mx, 1), SMTPW_E_PROTO);
+    /* a dot inside a label would change the name once it is text */
+    hdr(&p, 1, 0x8180, 1);
+    mx_rr(&p, 1, "\x03" "a.b" "\x00", 5);
+    assert_int_equal(parse(&p, 1, mx, 1), SMTPW_E_PROTO);
+    /* extended label types (0x40, 0x80) */
+    hdr(&p, 1, 0x8180, 1);
+    mx_rr(&p, 1, "\x41" "a" "\x00", 3);
+    assert_int_equal(parse(&p, 1, mx, 1), SMTPW_E_PROTO);
+}
+
+/* Header checks: id, QR, TC, rcodes; RFC 7505 null MX; no MX at all. */
+static void rfc1035_4_1_1_header_and_rfc7505_null_mx(void **state)
+{
+    pkt p;
+    smtpw_posix_mx mx[2];
+    (void)state;
+    hdr(&p, 0xBEEF, 0x8180, 1);
+    mx_rr(&p, 0, "\x00", 1);
+    assert_int_equal(parse(&p, 0xBEEF, mx, 2), 1);
+    assert_int_equal(mx[0].pref, 0);
+    assert_string_equal(mx[0].host, "");
+    assert_int_equal(parse(&p, 0xBEEE, mx, 2), SMTPW_E_DNS); /* wrong id */
+    hdr(&p, 5, 0x0100, 0);                                     /* a query, not a response */
+    assert_int_equal(parse(&p, 5, mx, 2), SMTPW_E_DNS);
+    hdr(&p, 5, 0x8380, 0); /* TC */
+    assert_int_equal(parse(&p, 5, mx, 2), SMTPW_E_DNS);
+    hdr(&p, 5, 0x8183, 0); /* NXDOMAIN */
+    assert_int_equal(parse(&p, 5, mx, 2), SMTPW_E_NOTSUP);
+    hdr(&p, 5, 0x8182, 0); /* SERVFAIL */
+    assert_int_equal(parse(&p, 5, mx, 2), SMTPW_E_DNS);
+    hdr(&p, 5, 0x8180, 0); /* NOERROR, no MX: the implicit MX applies */
+    assert_int_equal(parse(&p, 5, mx, 2), 0);
+    /* an answer count larger than the packet */
+    hdr(&p, 5, 0x8180, 40);
+    mx_rr(&p, 1, "\x00", 1);
+    assert_int_equal(parse(&p, 5, mx, 2), SMTPW_E_PROTO);
+}
+
+/* Records about other names are ignored; a CNAME is followed. */
+static void rfc1034_3_6_2_cname_followed_others_ignored(void **state)
+{
+    pkt p;
+    smtpw_posix_mx mx[2];
+    size_t alias;
+    (void)state;
+    hdr(&p, 3, 0x8180, 3);
+    /* example.test CNAME alias.example.test */
+    put16(&p, 0xC00C);
+    put16(&p, 5);
+    put16(&p, 1);
+    put16(&p, 0);
+    put16(&p, 60);
+    put16(&p, 8);
+    alias = p.n;
+    put(&p, "\x05" "alias" "\xC0\x0C", 8);
+    /* an MX for another name: ignored */
+    put(&p, "\x05" "other" "\xC0\x0C", 8);
+    put16(&p, 15);
+    put16(&p, 1);
+    put16(&p, 0);
+    put16(&p, 60);
+    put16(&p, 5);
+    put16(&p, 1);
+    put(&p, "\x01" "x" "\x00", 3);
+    /* alias.example.test MX 7 mx.alias.example.test */
+    put16(&p, 0xC000 | (unsigned)alias);
+    put16(&p, 15);
+    put16(&p, 1);
+    put16(&p, 0);
+    put16(&p, 60);
+    put16(&p, 7);
+    put16(&p, 7);
+    {
+        uint8_t ex[] = {0x02, 'm', 'x', 0xC0, (uint8_t)alias};
+        put(&p, ex, sizeof ex);
+    }
+    assert_int_equal(parse(&p, 3, mx, 2), 1);
+    assert_int_equal(mx[0].pref, 7);
+    assert_string_equal(mx[0].host, "mx.alias.example.test");
+}
+
 int main(void)
 {
-    return 77;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(rfc2920_3_1_mail_rcpt_data_in_one_flight),
+        cmocka_unit_test(rfc5321_3_3_per_recipient_results),
+        cmocka_unit_test(rfc5321_3_3_no_recipient_rset_no_body),
+        cmocka_unit_test(rfc2920_3_1_354_without_recipient_sends_no_body),
+        cmocka_unit_test(rfc5321_3_8_421_mid_session),
+        cmocka_unit_test(rfc5321_4_5_3_2_1_greeting_timeout),
+        cmocka_unit_test(rfc5321_4_5_3_2_6_data_termination_timeout),
+        cmocka_unit_test(rfc5321_4_1_1_4_dropped_after_data),
+        cmocka_unit_test(rfc5321_4_1_4_helo_after_ehlo_502),
+        cmocka_unit_test(rfc5321_3_1_554_greeting_then_quit),
+        cmocka_unit_test(body_in_large_writes_with_the_terminator),
+        cmocka_unit_test(rfc5321_5_1_mx_preference_order),
+        cmocka_unit_test(rfc1035_4_1_4_pointer_chain),
+        cmocka_unit_test(rfc1035_4_1_4_pointer_loops_refused),
+        cmocka_unit_test(rfc1035_4_1_truncated_packets_refused),
+        cmocka_unit_test(rfc1035_2_3_4_label_and_name_limits),
+        cmocka_unit_test(rfc1035_4_1_1_header_and_rfc7505_null_mx),
+        cmocka_unit_test(rfc1034_3_6_2_cname_followed_others_ignored),
+    };
+    signal(SIGPIPE, SIG_IGN);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,474 @@
+/* smtpwire-send: send one RFC 5322 message over SMTP, sendmail-style exit
+ * status.  Other tools depend on this command line; keep it stable:
+ *
+ *   smtpwire-send [--server HOST[:PORT]] --from ADDR --to ADDR [--to ADDR]...
+ *                 [--helo NAME] [--timeout SECONDS] [-v] [FILE]
+ *
+ * Without --server, each recipient domain's mail exchangers are looked up
+ * (RFC 5321 5.1) through the nameserver in SMTPW_NAMESERVER (IP[:PORT]) or
+ * /etc/resolv.conf.  SMTPW_MX_PORT (test use only) replaces port 25 for
+ * those connections: DNS has no way to name another port for SMTP.
+ *
+ * Exit status (sysexits.h): 0 accepted for every recipient; 75 any 4xx,
+ * refused or dropped connection, timeout; 69 any 5xx (and nothing
+ * temporary); 64 bad usage.
+ * SPDX-License-Identifier: MIT */
+#if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
+#undef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smtpwire/posix.h"
+
+#define EX_OK 0
+#define EX_USAGE 64
+#define EX_UNAVAILABLE 69
+#define EX_TEMPFAIL 75
+
+#define MAX_MX 16
+
+static const char *prog = "smtpwire-send";
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: %s [--server HOST[:PORT]] --from ADDR --to ADDR [--to ADDR]...\n"
+            "       [--helo NAME] [--timeout SECONDS] [-v] [FILE]\n"
+            "Send the RFC 5322 message in FILE (default: standard input) by SMTP.\n"
+            "  --server HOST[:PORT]  relay to use (port 25; IPv6 as [::1]:2525);\n"
+            "                        without it, deliver by MX lookup of each domain\n"
+            "  --from ADDR           envelope sender (\"\" for the null path)\n"
+            "  --to ADDR             envelope recipient, repeatable\n"
+            "  --helo NAME           EHLO/HELO name (default localhost)\n"
+            "  --timeout SECONDS     bound every wait (default: RFC 5321 4.5.3.2 values)\n"
+            "  -v                    print the protocol dialogue to stderr\n"
+            "  --help                this text\n"
+            "Environment: SMTPW_NAMESERVER=IP[:PORT] for MX lookups; SMTPW_MX_PORT\n"
+            "(tests only) replaces port 25 when delivering by MX.\n"
+            "Exit: 0 sent to all, 75 temporary failure, 69 permanent failure, 64 usage.\n",
+            prog);
+}
+
+static void trace(void *arg, int dir, const char *line, size_t len)
+{
+    (void)arg;
+    fprintf(stderr, "%s %.*s\n", dir == SMTPW_POSIX_TRACE_SERVER ? "S:" : "C:", (int)len, line);
+}
+
+/* The outcome so far, worst wins: temporary beats permanent beats OK. */
+typedef struct tally {
+    int temp, perm;
+} tally;
+
+static int is_temp(uint32_t code)
+{
+    return code >= 400 && code < 500;
+}
+
+/* Account for one transaction and tell the user what went wrong. */
+static void report(tally *t, const char *peer, const char *const *rcpt, size_t n,
+                   const smtpw_posix_send_result *r)
+{
+    size_t i;
+    if (r->err) {
+        int perm = r->err == SMTPW_E_8BIT || r->err == SMTPW_E_SIZE ||
+                   r->err == SMTPW_E_NOTSUP || r->err == SMTPW_E_INVALID_ARG ||
+                   r->err == SMTPW_E_SYNTAX || r->err == SMTPW_E_TOOLONG;
+        fprintf(stderr, "%s: %s: %s%s%s\n", prog, peer, smtpw_strerror(r->err),
+                r->err == SMTPW_E_IO && errno ? ": " : "",
+                r->err == SMTPW_E_IO && errno ? strerror(errno) : "");
+        if (perm)
+            t->perm = 1;
+        else
+            t->temp = 1;
+        return;
+    }
+    if (r->stage != SMTPW_CMD_RCPT && r->stage != SMTPW_CMD_BODY) {
+        /* greeting, EHLO/HELO, MAIL or DATA refused the whole transaction */
+        fprintf(stderr, "%s: %s: %s refused: %s\n", prog, peer,
+                r->stage == SMTPW_CMD_GREETING ? "connection" : smtpw_cmd_name(r->stage),
+                r->reply.text);
+        if (is_temp(r->reply.code))
+            t->temp = 1;
+        else
+            t->perm = 1;
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        uint32_t code = r->rcpt[i].code;
+        if (code >= 200 && code < 300)
+            continue;
+        fprintf(stderr, "%s: <%s>: %s\n", prog, rcpt[i],
+                code ? r->rcpt[i].text : "no reply");
+        if (is_temp(code) || code == 0)
+            t->temp = 1;
+        else
+            t->perm = 1;
+    }
+    if (r->stage == SMTPW_CMD_BODY && !r->delivered) {
+        fprintf(stderr, "%s: %s: message refused: %s\n", prog, peer, r->reply.text);
+        if (is_temp(r->reply.code))
+            t->temp = 1;
+        else
+            t->perm = 1;
+    }
+}
+
+/* Split HOST[:PORT], [IPv6]:PORT or a bare IPv6 address.  Returns 0 or -1. */
+static int split_server(char *arg, const char **host, const char **port)
+{
+    char *colon;
+    *port = "25";
+    if (arg[0] == '[') {
+        char *end = strchr(arg, ']');
+        if (!end || end == arg + 1)
+            return -1;
+        *end = '\0';
+        *host = arg + 1;
+        if (end[1] == ':' && end[2])
+            *port = end + 2;
+        else if (end[1])
+            return -1;
+        return 0;
+    }
+    colon = strchr(arg, ':');
+    if (colon && strchr(colon + 1, ':'))
+        colon = NULL; /* bare IPv6 address, no port */
+    if (colon) {
+        *colon = '\0';
+        if (!colon[1])
+            return -1;
+        *port = colon + 1;
+    }
+    *host = arg;
+    return arg[0] ? 0 : -1;
+}
+
+static int read_all(FILE *f, uint8_t **out, size_t *outlen)
+{
+    size_t cap = 65536, len = 0;
+    uint8_t *buf = malloc(cap);
+    if (!buf)
+        return -1;
+    for (;;) {
+        size_t n;
+        if (len == cap) {
+            uint8_t *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                return -1;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    if (ferror(f)) {
+        free(buf);
+        return -1;
+    }
+    *out = buf;
+    *outlen = len;
+    return 0;
+}
+
+static const char *domain_of(const char *addr)
+{
+    const char *at = strrchr(addr, '@');
+    return at ? at + 1 : "";
+}
+
+/* Deliver to the recipients of one domain through its mail exchangers. */
+static void deliver_mx(tally *t, const char *domain, const char *const *rcpt, size_t n,
+                       const smtpw_posix_send_opts *base, smtpw_posix_reply *replies)
+{
+    smtpw_posix_mx mx[MAX_MX];
+    smtpw_posix_send_opts o = *base;
+    smtpw_posix_send_result r;
+    const char *ns = getenv("SMTPW_NAMESERVER");
+    const char *port = getenv("SMTPW_MX_PORT");
+    unsigned dns_ms = base->timeout_ms ? base->timeout_ms : 5000u;
+    int nmx, i, tried = 0;
+    size_t k;
+
+    if (!port || !port[0])
+        port = "25";
+    if (ns && !ns[0])
+        ns = NULL;
+    o.rcpt = rcpt;
+    o.nrcpt = n;
+    memset(&r, 0, sizeof r);
+    r.rcpt = replies;
+
+    if (domain[0] == '[') {
+        /* an address literal names the host itself (RFC 5321 4.1.3) */
+        char lit[SMTPW_POSIX_HOST_MAX];
+        size_t len = strlen(domain);
+        const char *h = domain + 1;
+        if (len < 3 || len >= sizeof lit || domain[len - 1] != ']') {
+            fprintf(stderr, "%s: %s: bad address literal\n", prog, domain);
+            t->perm = 1;
+            return;
+        }
+        if (strncmp(h, "IPv6:", 5) == 0)
+            h += 5;
+        memcpy(lit, h, len - 1 - (size_t)(h - domain));
+        lit[len - 1 - (size_t)(h - domain)] = '\0';
+        smtpw_posix_send(lit, port, &o, &r);
+        report(t, domain, rcpt, n, &r);
+        return;
+    }
+
+    nmx = smtpw_posix_mx_lookup(domain, ns, dns_ms, mx, MAX_MX);
+    if (nmx == SMTPW_E_NOTSUP) {
+        /* RFC 7505 4.2 (556 5.1.10); RFC 5321 5.1 for a missing domain */
+        for (k = 0; k < n; k++)
+            fprintf(stderr, "%s: <%s>: domain %s takes no mail (no such domain, or null MX)\n",
+                    prog, rcpt[k], domain);
+        t->perm = 1;
+        return;
+    }
+    if (nmx < 0) {
+        fprintf(stderr, "%s: %s: MX lookup: %s\n", prog, domain, smtpw_strerror(nmx));
+        t->temp = 1; /* RFC 5321 5.1: a failed lookup is temporary */
+        return;
+    }
+    /* RFC 5321 5.1: in preference order; on a connection failure or a
+     * refused greeting, go on to the next address or exchanger */
+    for (i = 0; i < nmx; i++) {
+        smtpw_posix_mx addr[8];
+        int na = 1, j;
+        if (ns) {
+            na = smtpw_posix_addr_lookup(mx[i].host, ns, dns_ms, addr, 8);
+            if (na < 0) {
+                fprintf(stderr, "%s: %s: address lookup: %s\n", prog, mx[i].host,
+                        smtpw_strerror(na));
+                continue;
+            }
+        }
+        for (j = 0; j < na; j++) {
+            const char *host = ns ? addr[j].host : mx[i].host;
+            tried = 1;
+            smtpw_posix_send(host, port, &o, &r);
+            if (r.err || r.stage == SMTPW_CMD_GREETING || r.stage == SMTPW_CMD_EHLO ||
+                r.stage == SMTPW_CMD_HELO) {
+                if (base->trace)
+                    fprintf(stderr, "%s: %s (%s): %s; trying the next\n", prog, mx[i].host,
+                            host, r.err ? smtpw_strerror(r.err) : r.reply.text);
+                continue;
+            }
+            report(t, mx[i].host, rcpt, n, &r);
+            return;
+        }
+    }
+    if (!tried) {
+        t->temp = 1;
+        return;
+    }
+    /* every exchanger failed: report the last attempt */
+    report(t, domain, rcpt, n, &r);
+}
+
+int main(int argc, char **argv)
+{
+    const char *from = NULL, *helo = NULL, *file = NULL, *host = NULL, *port = NULL;
+    char *server = NULL;
+    const char **rcpt;
+    smtpw_posix_reply *replies = NULL;
+    size_t nrcpt = 0, i;
+    unsigned timeout_s = 0;
+    int verbose = 0, a, status;
+    uint8_t *body = NULL;
+    size_t bodylen = 0;
+    smtpw_posix_send_opts o;
+    tally t = {0, 0};
+
+    rcpt = calloc((size_t)argc + 1, sizeof *rcpt);
+    if (!rcpt)
+        return EX_TEMPFAIL;
+    for (a = 1; a < argc; a++) {
+        const char *arg = argv[a], *val = NULL;
+        const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+        size_t namelen = eq ? (size_t)(eq - arg) : strlen(arg);
+        int takes = 0;
+        static const char *const valued[] = {"--server", "--from", "--to", "--helo",
+                                             "--timeout"};
+        size_t v;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            usage(stdout);
+            status = EX_OK;
+            goto out;
+        }
+        if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
+            verbose = 1;
+            continue;
+        }
+        if (strcmp(arg, "--") == 0) {
+            if (a + 1 < argc)
+                file = argv[++a];
+            if (a + 1 < argc)
+                goto bad;
+            break;
+        }
+        for (v = 0; v < sizeof valued / sizeof valued[0]; v++)
+            if (strlen(valued[v]) == namelen && strncmp(arg, valued[v], namelen) == 0)
+                takes = 1;
+        if (takes) {
+            if (eq)
+                val = eq + 1;
+            else if (a + 1 < argc)
+                val = argv[++a];
+            else
+                goto bad;
+            if (strncmp(arg, "--server", namelen) == 0) {
+                free(server);
+                server = strdup(val);
+                if (!server)
+                    goto bad;
+            } else if (strncmp(arg, "--from", namelen) == 0) {
+                from = val;
+            } else if (strncmp(arg, "--to", namelen) == 0) {
+                rcpt[nrcpt++] = val;
+            } else if (strncmp(arg, "--helo", namelen) == 0) {
+                helo = val;
+            } else {
+                char *end;
+                unsigned long s;
+                errno = 0;
+                s = strtoul(val, &end, 10);
+                if (!val[0] || *end || errno || s == 0 || s > 86400)
+                    goto bad;
+                timeout_s = (unsigned)s;
+            }
+            continue;
+        }
+        if (arg[0] == '-' && arg[1] != '\0')
+            goto bad;
+        if (file)
+            goto bad;
+        file = arg;
+    }
+    if (!from || nrcpt == 0)
+        goto bad;
+    if (server && split_server(server, &host, &port) != 0)
+        goto bad;
+    /* refuse what cannot be rendered as a path before touching the net */
+    {
+        char path[600];
+        size_t plen;
+        if (from[0] && smtpw_path_render(from, strlen(from), SMTPW_PARSE_UTF8, path,
+                                         sizeof path, &plen) != 0) {
+            fprintf(stderr, "%s: bad --from address: %s\n", prog, from);
+            status = EX_USAGE;
+            goto out;
+        }
+        for (i = 0; i < nrcpt; i++)
+            if (!strchr(rcpt[i], '@') ||
+                smtpw_path_render(rcpt[i], strlen(rcpt[i]), SMTPW_PARSE_UTF8, path,
+                                  sizeof path, &plen) != 0) {
+                fprintf(stderr, "%s: bad --to address: %s\n", prog, rcpt[i]);
+                status = EX_USAGE;
+                goto out;
+            }
+    }
+
+    {
+        FILE *f = stdin;
+        if (file && strcmp(file, "-") != 0) {
+            f = fopen(file, "rb");
+            if (!f) {
+                fprintf(stderr, "%s: %s: %s\n", prog, file, strerror(errno));
+                status = 66; /* EX_NOINPUT */
+                goto out;
+            }
+        }
+        if (read_all(f, &body, &bodylen) != 0) {
+            fprintf(stderr, "%s: reading the message: %s\n", prog, strerror(errno));
+            status = 74; /* EX_IOERR */
+            goto out;
+        }
+        if (f != stdin)
+            fclose(f);
+    }
+
+    replies = calloc(nrcpt, sizeof *replies);
+    if (!replies) {
+        status = EX_TEMPFAIL;
+        goto out;
+    }
+    smtpw_posix_send_opts_init(&o);
+    o.helo = helo;
+    o.from = from;
+    o.body = body;
+    o.bodylen = bodylen;
+    o.timeout_ms = timeout_s * 1000u;
+    o.connect_timeout_ms = timeout_s * 1000u;
+    if (verbose)
+        o.trace = trace;
+
+    if (server) {
+        smtpw_posix_send_result r;
+        char peer[300];
+        memset(&r, 0, sizeof r);
+        r.rcpt = replies;
+        o.rcpt = rcpt;
+        o.nrcpt = nrcpt;
+        snprintf(peer, sizeof peer, "%s", host);
+        smtpw_posix_send(host, port, &o, &r);
+        report(&t, peer, rcpt, nrcpt, &r);
+    } else {
+        /* one transaction per recipient domain; group them in place */
+        const char **group = calloc(nrcpt, sizeof *group);
+        char *done = calloc(nrcpt, 1);
+        size_t j;
+        if (!group || !done) {
+            free(group);
+            free(done);
+            status = EX_TEMPFAIL;
+            goto out;
+        }
+        for (i = 0; i < nrcpt; i++) {
+            size_t n = 0;
+            const char *dom = domain_of(rcpt[i]);
+            if (done[i])
+                continue;
+            for (j = i; j < nrcpt; j++) {
+                /* domains compare without case (RFC 5321 2.4) */
+                const char *d2 = domain_of(rcpt[j]);
+                size_t k = 0;
+                if (done[j] || strlen(d2) != strlen(dom))
+                    continue;
+                while (dom[k] && (dom[k] | 0x20) == (d2[k] | 0x20))
+                    k++;
+                if (dom[k])
+                    continue;
+                done[j] = 1;
+                group[n++] = rcpt[j];
+            }
+            deliver_mx(&t, dom, group, n, &o, replies);
+        }
+        free(group);
+        free(done);
+    }
+    status = t.temp ? EX_TEMPFAIL : t.perm ? EX_UNAVAILABLE : EX_OK;
+    goto out;
+
+bad:
+    fprintf(stderr, "%s: bad arguments (see --help)\n", prog);
+    usage(stderr);
+    status = EX_USAGE;
+out:
+    free(replies);
+    free(body);
+    free(server);
+    free(rcpt);
+    return status;
+}
