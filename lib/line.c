@@ -1,3 +1,66 @@
-/* placeholder: being written */
-#include "internal.h"
-typedef int smtpw__placeholder_line;
+/* Command-line framing: CRLF (RFC 5321 2.3.8), the 512-octet limit
+ * (4.5.3.1.4), discard-to-LF for longer lines, resume offsets.
+ * SPDX-License-Identifier: MIT */
+#include "line.h"
+
+void smtpw__line_reset(smtpw__line *l)
+{
+    l->scan = 0;
+    l->discard = 0;
+}
+
+int smtpw__line_next(smtpw__line *l, const uint8_t *in, size_t len, size_t max, unsigned bare,
+                     size_t *consumed, size_t *content)
+{
+    const uint8_t *lf;
+    size_t from, lim, end;
+
+    *consumed = 0;
+    *content = 0;
+    if (l->discard) {
+        lf = len ? (const uint8_t *)memchr(in, '\n', len) : NULL;
+        if (lf == NULL) {
+            *consumed = len;
+            return SMTPW__LINE_MORE;
+        }
+        *consumed = (size_t)(lf - in) + 1;
+        l->discard = 0;
+        return SMTPW__LINE_TOOLONG;
+    }
+
+    /* Only the first max bytes can hold the LF of an acceptable line. */
+    lim = len < max ? len : max;
+    from = l->scan <= lim ? l->scan : 0; /* a shorter re-presentation: rescan */
+    lf = lim > from ? (const uint8_t *)memchr(in + from, '\n', lim - from) : NULL;
+    if (lf == NULL) {
+        if (len < max) {
+            l->scan = (uint32_t)len;
+            return SMTPW__LINE_MORE;
+        }
+        /* The line cannot fit: drop it up to its LF, in pieces if need be. */
+        l->scan = 0;
+        lf = len > max ? (const uint8_t *)memchr(in + max, '\n', len - max) : NULL;
+        if (lf == NULL) {
+            l->discard = 1;
+            *consumed = len;
+            return SMTPW__LINE_MORE;
+        }
+        *consumed = (size_t)(lf - in) + 1;
+        return SMTPW__LINE_TOOLONG;
+    }
+
+    l->scan = 0;
+    end = (size_t)(lf - in); /* index of the LF */
+    *consumed = end + 1;
+    if (end > 0 && in[end - 1] == '\r') {
+        end--;
+    } else if (bare == SMTPW_BARE_REJECT) {
+        return SMTPW__LINE_BARE; /* bare LF (RFC 5321 2.3.8) */
+    }
+    /* A CR inside the line is never a line end: that would let one line
+     * smuggle a second command past whatever checked the first. */
+    if (bare != SMTPW_BARE_KEEP && end > 0 && memchr(in, '\r', end) != NULL)
+        return SMTPW__LINE_BARE;
+    *content = end;
+    return SMTPW__LINE_OK;
+}

@@ -1,3 +1,110 @@
-/* placeholder: being written */
-#include "internal.h"
-typedef int smtpw__placeholder_reply_write;
+/* Server reply rendering: reply lines (RFC 5321 4.2), the 512-octet limit
+ * (4.5.3.1.5), enhanced status codes (RFC 2034, RFC 3463), and the EHLO
+ * capability list (4.1.1.1).  SPDX-License-Identifier: MIT */
+#include "reply_write.h"
+
+int smtpw__reply_write_code_ok(unsigned code)
+{
+    return code >= 200 && code <= 599 && (code / 10) % 10 <= 5;
+}
+
+int smtpw__reply_write_text_ok(const char *text, size_t len)
+{
+    size_t i;
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == '\r' || c == '\n' || c == '\0')
+            return 0;
+    }
+    return 1;
+}
+
+size_t smtpw__reply_write_enh_len(const char *enh, unsigned code)
+{
+    size_t i = 0;
+    int part;
+    /* class is 2, 4 or 5 (RFC 3463 3.1): never on a 3xx reply */
+    if (enh == NULL || code < 200 || code > 599 || code / 100 == 3 ||
+        enh[0] != (char)('0' + code / 100))
+        return 0;
+    if (enh[1] != '.')
+        return 0;
+    i = 2;
+    for (part = 0; part < 2; part++) {
+        size_t d = 0;
+        while (enh[i] >= '0' && enh[i] <= '9' && d < 4) {
+            i++;
+            d++;
+        }
+        if (d == 0 || d > 3)
+            return 0;
+        if (part == 0 && enh[i++] != '.')
+            return 0;
+    }
+    return enh[i] == '\0' ? i : 0;
+}
+
+size_t smtpw__reply_write_u64(char *out, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0, i;
+    do {
+        tmp[n++] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+size_t smtpw__reply_write_line(uint8_t *out, size_t cap, unsigned code, int more, const char *enh,
+                         size_t enhlen, const char *t1, size_t n1, const char *t2, size_t n2)
+{
+    size_t len = 4 + (enhlen ? enhlen + 1 : 0) + n1 + (n1 && n2 ? 1 : 0) + n2 + 2;
+    uint8_t *p = out;
+    if (len > cap || len > SMTPW_MAX_REPLY_LINE || code < 100 || code > 999)
+        return 0;
+    *p++ = (uint8_t)('0' + code / 100);
+    *p++ = (uint8_t)('0' + code / 10 % 10);
+    *p++ = (uint8_t)('0' + code % 10);
+    *p++ = more ? '-' : ' ';
+    if (enhlen) {
+        memcpy(p, enh, enhlen);
+        p += enhlen;
+        *p++ = ' ';
+    }
+    if (n1) {
+        memcpy(p, t1, n1);
+        p += n1;
+    }
+    if (n1 && n2)
+        *p++ = ' ';
+    if (n2) {
+        memcpy(p, t2, n2);
+        p += n2;
+    }
+    *p++ = '\r';
+    *p++ = '\n';
+    return len;
+}
+
+size_t smtpw__reply_write_caps(uint8_t *out, size_t cap, unsigned caps, uint64_t max_size)
+{
+    static const char *const names[] = {"PIPELINING", "8BITMIME",  "SIZE",
+                                        "ENHANCEDSTATUSCODES", "STARTTLS", "SMTPUTF8"};
+    char num[20];
+    size_t w = 0, i, n;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        unsigned bit = 1u << i;
+        if (!(caps & bit))
+            continue;
+        caps &= ~bit;
+        n = (bit == SMTPW__CAP_SIZE && max_size) ? smtpw__reply_write_u64(num, max_size) : 0;
+        n = smtpw__reply_write_line(out + w, cap - w, 250, caps != 0, NULL, 0, names[i],
+                              strlen(names[i]), num, n);
+        if (n == 0)
+            return 0;
+        w += n;
+    }
+    return w;
+}

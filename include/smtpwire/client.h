@@ -9,6 +9,46 @@
  * message body is stuffed by smtpw_client_body_encode() into a buffer the
  * caller owns.  No I/O, no malloc, no clock, no globals.
  *
+ * Typical loop (the POSIX adapter does exactly this):
+ *
+ *   smtpw_client_init(mem, smtpw_client_sizeof(), &cfg, &c); // awaits 220
+ *   for (;;) {
+ *       send smtpw_client_output(), then smtpw_client_output_ack();
+ *       w = smtpw_client_want(c);
+ *       if (w & SMTPW_WANT_CLOSE) break;
+ *       if (w & SMTPW_WANT_TLS) { handshake; smtpw_client_tls_started(c); }
+ *       if (w & SMTPW_WANT_BODY) { body_encode() ... body_end(); send it; }
+ *       if (w & SMTPW_WANT_READ) {
+ *           read into buf;
+ *           while (smtpw_client_recv(c, buf, n, &used, &ev) == SMTPW_CEV_REPLY) {
+ *               handle ev (its spans point into buf); drop used bytes;
+ *               on the SMTPW_REPLY_LAST line decide the next command;
+ *           }
+ *       }
+ *   }
+ *
+ * Reply matching.  Every command queued waits in a fixed ring (128 entries)
+ * for its reply; the server's first reply is the answer to SMTPW_CMD_GREETING
+ * and the reply after the body's final dot answers SMTPW_CMD_BODY.  A reply
+ * is matched only to a command whose bytes were acknowledged with
+ * smtpw_client_output_ack(): a reply before that, a reply when nothing is
+ * outstanding, or more replies than commands, is SMTPW_E_PROTO.  A 421 is
+ * accepted at any point, even uninvited (ev.cmd SMTPW_CMD_NONE then): its
+ * lines are delivered, then the session is over (SMTPW_E_CLOSED,
+ * want() SMTPW_WANT_CLOSE), RFC 5321 3.8.
+ *
+ * Pipelining (RFC 2920).  With PIPELINING offered (and not disabled by
+ * SMTPW_CLIENT_NO_PIPELINING), MAIL, RCPT and RSET may be queued while
+ * replies are outstanding; any command may follow them.  EHLO, HELO,
+ * DATA, NOOP, QUIT, VRFY, EXPN, HELP and STARTTLS end a group (RFC 2920
+ * 3.1, RFC 3207 4.2): after one of them every command returns
+ * SMTPW_E_AGAIN until all replies are in.  Without PIPELINING one command
+ * at a time.  A message body (after 354) may start the next group, so with
+ * PIPELINING a MAIL or QUIT may follow body_end() at once.
+ *
+ * HELO fallback.  The core never retries by itself: when EHLO is refused
+ * with 500 or 502 (RFC 5321 3.2) the caller calls smtpw_client_helo().
+ *
  * Copyright (c) 2026 The smtpwire authors.  SPDX-License-Identifier: MIT
  */
 #ifndef SMTPWIRE_CLIENT_H
@@ -23,20 +63,22 @@ extern "C" {
 
 typedef struct smtpw_client smtpw_client; /* opaque: smtpw_client_sizeof() bytes */
 
-/* Upper bound of smtpw_client_sizeof() for this header version. */
+/* Upper bound of smtpw_client_sizeof() for this header version, for static
+ * storage (the library checks it at compile time); smtpw_client_init()
+ * still checks the real size. */
 #define SMTPW_CLIENT_SIZE_HINT 4096
 
 #define SMTPW_CLIENT_CONFIG_VERSION 1u
 
 /* smtpw_client_config.flags */
 #define SMTPW_CLIENT_NO_PIPELINING 0x01u /* never pipeline, even when offered */
-#define SMTPW_CLIENT_UTF8 0x02u          /* allow UTF-8 addresses (needs SMTPUTF8) */
+#define SMTPW_CLIENT_UTF8 0x02u          /* declare SMTPUTF8 on every MAIL when offered */
 
 typedef struct smtpw_client_config {
     uint32_t version;         /* set by smtpw_client_config_init() */
     uint32_t flags;           /* SMTPW_CLIENT_* */
-    uint32_t max_reply_line;  /* octets incl. CRLF before SMTPW_E_PROTO (default 2048) */
-    uint32_t max_reply_lines; /* lines in one reply before SMTPW_E_PROTO (default 100) */
+    uint32_t max_reply_line;  /* octets incl. CRLF before SMTPW_E_PROTO (default 2048, >= 512) */
+    uint32_t max_reply_lines; /* lines in one reply; one more is SMTPW_E_PROTO (default 100, >= 1) */
 } smtpw_client_config;
 
 /* Extensions from the EHLO reply: smtpw_client_extensions() bits. */
@@ -68,10 +110,35 @@ typedef struct smtpw_client_config {
 #define SMTPW_CEV_NONE 0  /* need more bytes */
 #define SMTPW_CEV_REPLY 1 /* one line of a reply; SMTPW_REPLY_LAST on its last line */
 
+/* smtpw_client_want() bit beside the SMTPW_WANT_* of common.h: 354 came,
+ * the message body is expected through smtpw_client_body_encode()/_end(). */
+#define SMTPW_WANT_BODY 0x20u
+
 /* smtpw_reply.flags */
 #define SMTPW_REPLY_LAST 0x01u     /* the final line: the reply is complete */
 #define SMTPW_REPLY_ENHANCED 0x02u /* enh_* hold an RFC 3463 code */
 #define SMTPW_REPLY_KEYWORD 0x04u  /* EHLO line: keyword/params hold an extension */
+
+/*
+ * Reply lines (RFC 5321 4.2).  Each line ends in CRLF; a bare LF is
+ * SMTPW_E_PROTO (strict: no guessing about where a reply ends).  The code
+ * must match Reply-code = %x32-35 %x30-35 %x30-39, be followed by "-"
+ * (more lines follow), SP or the end of the line (a bare "250" is a valid
+ * last line with empty text), and be the same on every line of a reply.
+ * Text may hold HT, printable ASCII and 8-bit bytes, no other control byte.
+ *
+ * Enhanced status codes (RFC 3463): split off whenever the text starts
+ * with a valid "class.subject.detail" whose class equals the reply's first
+ * digit, followed by SP or the end of the line, whether or not
+ * ENHANCEDSTATUSCODES was advertised (the greeting comes before EHLO, and
+ * many servers send them anyway).  Never on EHLO extension lines.
+ *
+ * EHLO: on each line after the first of a 2xx EHLO reply that is an
+ * ehlo-line (keyword [SP params], or the old "AUTH=MECH ..."),
+ * SMTPW_REPLY_KEYWORD is set and keyword/params point at it, for known and
+ * unknown keywords alike; known ones (case-insensitive) also update
+ * smtpw_client_extensions(), _size_limit() and _auth_mechs().
+ */
 
 /**
  * One reply line.  Spans point into the `in` bytes given to
@@ -79,98 +146,168 @@ typedef struct smtpw_client_config {
  */
 typedef struct smtpw_reply {
     int32_t type;       /* SMTPW_CEV_* */
-    int32_t cmd;        /* SMTPW_CMD_* this reply answers (GREETING, BODY, ...) */
-    uint32_t code;      /* 200..599 */
+    int32_t cmd;        /* SMTPW_CMD_* this reply answers (GREETING, BODY, ...);
+                         * SMTPW_CMD_NONE for an uninvited 421 */
+    uint32_t code;      /* 200..559 */
     uint32_t flags;     /* SMTPW_REPLY_* */
     uint32_t index;     /* RCPT: 0-based recipient number in this transaction */
-    uint32_t enh_class, enh_subject, enh_detail;
+    uint32_t enh_class, enh_subject, enh_detail; /* 0 without SMTPW_REPLY_ENHANCED */
     smtpw_span line;    /* the whole line without CRLF */
     smtpw_span text;    /* text after the code and the enhanced code */
     smtpw_span keyword; /* EHLO extension keyword (not on the first line) */
     smtpw_span params;  /* EHLO extension parameters */
 } smtpw_reply;
 
+/** Bytes of caller memory one client needs; fixed for a library build and
+ *  at most SMTPW_CLIENT_SIZE_HINT. */
 SMTPW_API size_t smtpw_client_sizeof(void);
+/** Fill cfg with the defaults and the current config version. */
 SMTPW_API void smtpw_client_config_init(smtpw_client_config *cfg);
 
 /**
- * Start a client in mem (smtpw_client_sizeof() bytes, pointer-aligned); it
- * then awaits the server's greeting.  Returns 0, SMTPW_E_NOBUF,
- * SMTPW_E_VERSION or SMTPW_E_INVALID_ARG.
+ * Start a client in mem (smtpw_client_sizeof() bytes, aligned for a pointer
+ * and a uint64_t); it then awaits the server's greeting (SMTPW_CMD_GREETING).
+ * The config is copied; cfg NULL means the defaults.  *out receives the
+ * handle (== mem).  No teardown: drop the memory.  Returns 0,
+ * SMTPW_E_NOBUF (memlen too small), SMTPW_E_VERSION (unknown cfg->version)
+ * or SMTPW_E_INVALID_ARG (NULL mem/out, misaligned mem, unknown flags,
+ * max_reply_line < 512, max_reply_lines 0).
  */
 SMTPW_API int smtpw_client_init(void *mem, size_t memlen, const smtpw_client_config *cfg,
                                 smtpw_client **out);
 
 /*
  * Command functions.  Each checks its arguments before producing a byte
- * and queues exactly one command line.  Common returns:
+ * and queues exactly one command line (never over 512 octets, RFC 5321
+ * 4.5.3.1.4) into the output queue; nothing is queued on error.  The
+ * core's output queue holds 1536 bytes.  Common returns:
  *   0                    queued
  *   SMTPW_E_AGAIN        not now: replies are outstanding and RFC 2920
- *                        forbids more in this group (or no PIPELINING), or
- *                        the output queue is full: drain/recv and retry
- *   SMTPW_E_STATE        not valid now (e.g. RCPT before MAIL, before EHLO)
- *   SMTPW_E_INVALID_ARG  CR, LF, NUL or another control byte, bad grammar
- *   SMTPW_E_SYNTAX, SMTPW_E_TOOLONG  from address rendering
- *   SMTPW_E_CLOSED       after QUIT or a 421
+ *                        forbids more in this group (or no PIPELINING),
+ *                        128 replies are outstanding, or the output queue
+ *                        is full: drain output / recv replies and retry
+ *   SMTPW_E_STATE        not valid now: before the greeting was 2xx (only
+ *                        QUIT after a refusing greeting, RFC 5321 3.1),
+ *                        MAIL/RCPT/DATA/STARTTLS before a 2xx EHLO/HELO,
+ *                        RCPT without MAIL, MAIL inside a transaction,
+ *                        anything during the body or while TLS is owed
+ *   SMTPW_E_INVALID_ARG  NULL with a length, CR, LF, NUL or another
+ *                        control byte in any argument, unknown flags
+ *   SMTPW_E_SYNTAX       a domain, address or parameter off the grammar
+ *   SMTPW_E_TOOLONG      an RFC 5321 4.5.3.1 limit (path, command line)
+ *   SMTPW_E_CLOSED       after QUIT was queued or a 421
+ *   a sticky SMTPW_E_PROTO once the server broke the protocol
  */
+/** EHLO domain-or-address-literal (RFC 5321 4.1.1.1).  Forgets the previous
+ *  capabilities and resets the transaction (4.1.4).  Ends a group. */
 SMTPW_API int smtpw_client_ehlo(smtpw_client *c, const char *domain, size_t len);
+/** HELO, e.g. after EHLO got 500/502 (3.2).  Afterwards no extensions. */
 SMTPW_API int smtpw_client_helo(smtpw_client *c, const char *domain, size_t len);
-/** MAIL FROM.  addr: the sender unquoted ("a b"@x is given as a b@x); len 0
- *  for the null path.  size: message octets (0 unknown), sent as SIZE= when
- *  offered; SMTPW_E_SIZE when over the advertised limit.  flags:
- *  SMTPW_MAIL_*; SMTPW_E_8BIT when SMTPW_MAIL_8BIT but no 8BITMIME.
- *  params: extra "KEY=VALUE ..." text, checked, may be NULL. */
+/** MAIL FROM.  addr: the sender unquoted ("a b"@x is given as a b@x; the
+ *  local part is quoted on the wire when needed); len 0 for the null path.
+ *  size: message octets (0 unknown), sent as SIZE= when offered;
+ *  SMTPW_E_SIZE when over a nonzero advertised limit (RFC 1870).  flags:
+ *  SMTPW_MAIL_8BIT sends BODY=8BITMIME, or SMTPW_E_8BIT (nothing queued)
+ *  when 8BITMIME is not offered; SMTPW_MAIL_SMTPUTF8 sends SMTPUTF8 and
+ *  allows UTF-8 in this transaction's addresses, or SMTPW_E_NOTSUP when not
+ *  offered.  params: extra "KEY[=VALUE] ..." text, may be NULL; each one
+ *  is checked with smtpw_param_next() and re-rendered single-spaced; SIZE,
+ *  BODY and SMTPUTF8 there are SMTPW_E_INVALID_ARG (use size and flags). */
 SMTPW_API int smtpw_client_mail(smtpw_client *c, const char *addr, size_t len, uint64_t size,
                                 unsigned flags, const char *params, size_t plen);
-/** RCPT TO; the reply's index is this recipient's number in the transaction. */
+/** RCPT TO (after MAIL); the reply's index is this recipient's 0-based
+ *  number in the transaction.  len 0 is SMTPW_E_SYNTAX; "Postmaster"
+ *  without a domain is allowed (4.5.1).  params as for MAIL (any key). */
 SMTPW_API int smtpw_client_rcpt(smtpw_client *c, const char *addr, size_t len,
                                 const char *params, size_t plen);
+/**
+ * DATA: needs a MAIL and at least one RCPT queued; SMTPW_E_STATE once every
+ * RCPT was answered and none accepted (send RSET instead).  On 354 the
+ * body is due (want() SMTPW_WANT_BODY).  If 354 comes although no
+ * recipient was accepted (pipelined, broken server), RFC 2920 3.1 says to
+ * send a single dot: call smtpw_client_body_end() without any body.  On
+ * another reply the transaction stays open (RSET, or RCPT and DATA again).
+ */
 SMTPW_API int smtpw_client_data(smtpw_client *c);
+/** RSET: the transaction is reset at once; replies still due for it no
+ *  longer count in smtpw_client_accepted().  Allowed before EHLO. */
 SMTPW_API int smtpw_client_rset(smtpw_client *c);
 SMTPW_API int smtpw_client_noop(smtpw_client *c);
+/** QUIT: afterwards every command is SMTPW_E_CLOSED; the reply (221)
+ *  closes the session.  The only command after a refusing greeting. */
 SMTPW_API int smtpw_client_quit(smtpw_client *c);
+/** STARTTLS (RFC 3207) after a 2xx EHLO, outside a transaction;
+ *  SMTPW_E_NOTSUP when not offered.  On 220 want() says SMTPW_WANT_TLS:
+ *  hand the connection to TLS, then call smtpw_client_tls_started().  Any
+ *  byte the server sends after the 220 and before that is refused with
+ *  SMTPW_E_PROTO (plaintext injection, RFC 3207 4.2). */
 SMTPW_API int smtpw_client_starttls(smtpw_client *c);
+/** VRFY/EXPN: a non-empty argument of printable US-ASCII (0x20-0x7E)
+ *  only, else SMTPW_E_INVALID_ARG.  HELP: the same, argument optional. */
 SMTPW_API int smtpw_client_vrfy(smtpw_client *c, const char *arg, size_t len);
 SMTPW_API int smtpw_client_expn(smtpw_client *c, const char *arg, size_t len);
 SMTPW_API int smtpw_client_help(smtpw_client *c, const char *arg, size_t len);
 
 /**
  * Stuff message bytes for DATA (RFC 5321 4.5.2) into out: dots doubled at
- * line starts, bare CR and bare LF written as CRLF.  Chunks may split
- * anywhere (even between CR and LF).  Only after DATA got 354 and the
- * output queue is drained.  Sets *consumed and *written; consumes as much
- * as fits.  Returns 0, SMTPW_E_STATE, SMTPW_E_8BIT (an 8-bit byte but
- * BODY=8BITMIME was not sent; nothing of it written).
+ * line starts, bare CR and bare LF written as CRLF, all else copied
+ * (dot-free spans with block copies).  Chunks may split anywhere (even
+ * between CR and LF: a CR is written at once and its LF is owed).  Only
+ * after DATA got 354.  out is the caller's: send it before any later
+ * smtpw_client_output() bytes.  Lines are not folded (1000-octet lines,
+ * 4.5.3.1.6, are the caller's business).  Sets *consumed and *written;
+ * consumes as much as fits.  Returns 0, SMTPW_E_INVALID_ARG (NULLs),
+ * SMTPW_E_STATE (no 354), SMTPW_E_NOBUF (outcap < 2: no progress
+ * possible), SMTPW_E_8BIT (a byte >= 0x80 but the MAIL did not send
+ * BODY=8BITMIME: *consumed stops right before it, nothing of it written;
+ * not sticky, but the message cannot be sent as it is).
  */
 SMTPW_API int smtpw_client_body_encode(smtpw_client *c, const uint8_t *in, size_t inlen,
                                        size_t *consumed, uint8_t *out, size_t outcap,
                                        size_t *written);
 
 /**
- * Finish the body: a CRLF when the last line had none, then ".\r\n".
- * Needs outcap >= 5.  Afterwards the next reply answers SMTPW_CMD_BODY.
- * Returns 0, SMTPW_E_STATE or SMTPW_E_NOBUF.
+ * Finish the body: a CRLF when the last line had none, then ".\r\n"
+ * (an empty body gives just ".\r\n", RFC 5321 4.1.1.4).  Needs
+ * outcap >= 5.  The next reply answers SMTPW_CMD_BODY; the transaction is
+ * over whatever it says.  Returns 0, SMTPW_E_INVALID_ARG, SMTPW_E_STATE or
+ * SMTPW_E_NOBUF.
  */
 SMTPW_API int smtpw_client_body_end(smtpw_client *c, uint8_t *out, size_t outcap,
                                     size_t *written);
 
 /**
- * Feed server bytes; at most one reply line is consumed per call.
- * Returns SMTPW_CEV_REPLY with *ev filled, SMTPW_CEV_NONE when a whole line
- * is not there yet (nothing consumed), or SMTPW_E_PROTO (fatal: malformed
- * reply, mixed codes, over-long line or reply, a reply nobody asked for),
- * SMTPW_E_CLOSED after the session ended (221 to QUIT, or any 421).
+ * Feed server bytes; at most one reply line is consumed per call, and only
+ * a whole line: keep unconsumed bytes and present them again with more.
+ * Spans in *ev point into in.  Returns SMTPW_CEV_REPLY with *ev filled,
+ * SMTPW_CEV_NONE when a whole line is not there yet (nothing consumed), or
+ * SMTPW_E_PROTO (fatal, sticky: malformed line, bare LF, mixed codes, a
+ * line over max_reply_line octets, found without buffering it, a reply over
+ * max_reply_lines lines, a reply nobody asked for, bytes after a 220 to
+ * STARTTLS), SMTPW_E_CLOSED after the session ended (any reply to QUIT, or
+ * after a 421 was delivered), SMTPW_E_INVALID_ARG for NULLs.
  */
 SMTPW_API int smtpw_client_recv(smtpw_client *c, const uint8_t *in, size_t inlen,
                                 size_t *consumed, smtpw_reply *ev);
 
+/** Command bytes waiting to be sent; *len receives their number.  The
+ *  pointer is into the client's memory, valid until the next call that
+ *  changes the client. */
 SMTPW_API const uint8_t *smtpw_client_output(const smtpw_client *c, size_t *len);
+/** Mark n bytes of smtpw_client_output() as sent (clamped to its length). */
 SMTPW_API void smtpw_client_output_ack(smtpw_client *c, size_t n);
+/** SMTPW_WANT_* bits: WRITE (output queued), READ (replies outstanding),
+ *  BODY (354: the body is due), TLS (220 to STARTTLS), CLOSE (session over
+ *  or a fatal error). */
 SMTPW_API unsigned smtpw_client_want(const smtpw_client *c);
-/** Which RFC 5321 4.5.3.2 timeout applies to the oldest outstanding reply. */
+/** Which RFC 5321 4.5.3.2 timeout applies to the oldest outstanding reply:
+ *  SMTPW_TIMEOUT_GREETING, _MAIL, _RCPT, _DATA_INIT (DATA), _DATA_TERM
+ *  (after the dot), _COMMAND (any other); _DATA_BLOCK while the body is
+ *  due; _NONE when nothing is awaited. */
 SMTPW_API int smtpw_client_timeout(const smtpw_client *c);
 /** After the TLS handshake following STARTTLS: forget the capabilities;
- *  the client must EHLO again (RFC 3207 4.2). */
+ *  the client must EHLO again (RFC 3207 4.2).  Returns 0, or SMTPW_E_STATE
+ *  when no 220 to STARTTLS is pending. */
 SMTPW_API int smtpw_client_tls_started(smtpw_client *c);
 
 /** SMTPW_EXT_* bits from the last EHLO reply (0 before, or after HELO). */

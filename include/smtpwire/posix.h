@@ -1,5 +1,387 @@
-/* placeholder: the POSIX adapter is being written.  SPDX-License-Identifier: MIT */
+/*
+ * smtpwire: the optional POSIX adapter (built with -Dposix=true).
+ *
+ * A thin driver around the sans-I/O cores: it reads from and writes to a
+ * connected, non-blocking socket through replaceable I/O hooks (so TLS can
+ * sit under it), feeds the core, writes its replies and enforces the RFC
+ * 5321 4.5.3.2 timeouts the core names.  It starts no thread, keeps no
+ * global state and reads no clock on its own: the caller passes "now" in
+ * milliseconds (smtpw_posix_now_ms() is a CLOCK_MONOTONIC helper for that).
+ *
+ * Server half, for one poll() loop serving thousands of sessions:
+ *
+ *   smtpw_posix_shared   one per loop: a scratch read buffer every session
+ *                        reads into, and a pool of small slots that keep a
+ *                        session's unconsumed bytes (a partial command line)
+ *                        between loop turns.  Caller memory.
+ *   smtpw_posix_server   one per session: adapter state followed by the
+ *                        core, smtpw_posix_server_sizeof() bytes of caller
+ *                        memory.  An idle session holds no buffer.
+ *
+ *   loop:
+ *     for each session: pfd.events = smtpw_posix_server_events(c);
+ *                       timeout = min(smtpw_posix_server_deadline(c)) - now
+ *     poll(); now = smtpw_posix_now_ms();
+ *     for each session with revents, or whose deadline passed:
+ *       rev = pfd.revents;
+ *       while ((r = smtpw_posix_server_step(c, rev, now, &ev)) > 0) {
+ *           rev = 0;
+ *           handle ev; answer it with smtpw_server_reply(smtpw_posix_server_core(c), ...)
+ *           now, or later (then call step again once answered)
+ *       }
+ *       if (r < 0) the session is over and its fd closed: free c
+ *
+ * Copyright (c) 2026 The smtpwire authors.  SPDX-License-Identifier: MIT
+ */
 #ifndef SMTPWIRE_POSIX_H
 #define SMTPWIRE_POSIX_H
+
 #include "smtpwire.h"
+
+#ifdef __cplusplus
+extern "C" {
 #endif
+
+/* ---- I/O hooks (shared by the server and client halves) ---- */
+
+/**
+ * How the adapter moves bytes.  One table can serve every connection; the
+ * per-connection state goes in `ctx` (given to the adapter beside the
+ * table).  A TLS layer (OpenSSL, mbedTLS...) implements these over the
+ * socket; before its handshake it passes bytes through in the clear, which
+ * smtpw_posix_plain_read()/_write() do.
+ *
+ * read: read up to cap bytes into buf.  Returns 0 with *got > 0; SMTPW_E_AGAIN
+ *   when nothing can be read now, with *wait set to SMTPW_WANT_READ (or
+ *   SMTPW_WANT_WRITE when a TLS layer must write first); SMTPW_E_CLOSED at
+ *   the peer's orderly end; SMTPW_E_IO or SMTPW_E_TLS on failure.
+ * write: write up to len bytes from buf.  Returns 0 with *sent > 0;
+ *   SMTPW_E_AGAIN with *wait (usually SMTPW_WANT_WRITE); SMTPW_E_IO or
+ *   SMTPW_E_TLS.  Must never raise SIGPIPE.
+ * starttls: run (or continue) the server-side TLS handshake after the core's
+ *   220 to STARTTLS went out (RFC 3207 4).  Returns 0 once done,
+ *   SMTPW_E_AGAIN with *wait, or SMTPW_E_TLS.  NULL: STARTTLS impossible.
+ * pending: bytes the layer already holds decrypted, readable without the
+ *   socket becoming readable (poll() cannot see them).  NULL: none ever.
+ * close: end the connection (TLS close_notify, free the TLS state, close
+ *   fd).  NULL: the adapter calls close(fd).
+ */
+typedef struct smtpw_posix_io {
+    int (*read)(void *ctx, int fd, uint8_t *buf, size_t cap, size_t *got, unsigned *wait);
+    int (*write)(void *ctx, int fd, const uint8_t *buf, size_t len, size_t *sent,
+                 unsigned *wait);
+    int (*starttls)(void *ctx, int fd, unsigned *wait);
+    size_t (*pending)(void *ctx);
+    void (*close)(void *ctx, int fd);
+} smtpw_posix_io;
+
+/** Plain read(2) in the smtpw_posix_io read-hook convention (ctx unused;
+ *  EINTR is retried).  Usable by TLS hooks before their handshake. */
+SMTPW_API int smtpw_posix_plain_read(void *ctx, int fd, uint8_t *buf, size_t cap, size_t *got,
+                                     unsigned *wait);
+
+/** Plain send(2) with MSG_NOSIGNAL in the write-hook convention. */
+SMTPW_API int smtpw_posix_plain_write(void *ctx, int fd, const uint8_t *buf, size_t len,
+                                      size_t *sent, unsigned *wait);
+
+/** The hook table for a plain socket: the two functions above, no TLS.
+ *  Static storage, read-only. */
+SMTPW_API const smtpw_posix_io *smtpw_posix_io_plain(void);
+
+/** Milliseconds of CLOCK_MONOTONIC (an arbitrary epoch), never 0.  Call it
+ *  once per loop turn and pass the value to the adapter; on Linux it costs
+ *  no system call (vDSO). */
+SMTPW_API uint64_t smtpw_posix_now_ms(void);
+
+/* ---- server half ---- */
+
+typedef struct smtpw_posix_shared smtpw_posix_shared; /* opaque, one per loop */
+typedef struct smtpw_posix_server smtpw_posix_server; /* opaque, one per session */
+
+#define SMTPW_POSIX_SHARED_CONFIG_VERSION 1u
+
+/* smtpw_posix_shared_config.flags */
+#define SMTPW_POSIX_NO_MALLOC 0x01u /* never call malloc: a hold larger than a slot, or
+                                       with the pool empty, ends that session (NOBUF) */
+
+/**
+ * Memory shared by every session of one loop (one thread).  Fill with
+ * smtpw_posix_shared_config_init(), then set the buffers.  Append-only.
+ *
+ * scratch: every read lands here; recommended 65536, at least 2048 and at
+ *   least twice the sessions' max_command_line.  Event spans point into it.
+ * pool: slots of slot_size bytes that keep a session's unconsumed input
+ *   between turns (a partial command line; the pipelined rest of a burst
+ *   while the application defers a reply or the peer does not read).  A
+ *   session holds at most one, only while it has such bytes.  When the
+ *   pool is empty or the bytes do not fit a slot, the adapter uses malloc
+ *   unless SMTPW_POSIX_NO_MALLOC.  May be NULL/0 (malloc only).
+ * timeout_ms: 0 applies the RFC 5321 4.5.3.2 lengths; any other value
+ *   replaces every one of them (for tests and for busy servers shedding
+ *   idle sessions).
+ */
+typedef struct smtpw_posix_shared_config {
+    uint32_t version;   /* set by smtpw_posix_shared_config_init() */
+    uint32_t flags;     /* SMTPW_POSIX_* */
+    uint8_t *scratch;   /* NOT copied: must outlive the shared object */
+    size_t scratch_len;
+    uint8_t *pool;      /* NOT copied; may be NULL */
+    size_t pool_len;
+    uint32_t slot_size; /* bytes per pool slot (default 512) */
+    uint32_t timeout_ms; /* default 0: RFC values */
+} smtpw_posix_shared_config;
+
+/** Fill cfg with defaults (no buffers: set scratch before init). */
+SMTPW_API void smtpw_posix_shared_config_init(smtpw_posix_shared_config *cfg);
+
+/** Bytes of caller memory for one smtpw_posix_shared. */
+SMTPW_API size_t smtpw_posix_shared_sizeof(void);
+
+/**
+ * Set up the shared state in mem (smtpw_posix_shared_sizeof() bytes,
+ * pointer-aligned).  Nothing to tear down once every session is closed.
+ * Returns 0; SMTPW_E_NOBUF when memlen is too small; SMTPW_E_VERSION;
+ * SMTPW_E_INVALID_ARG for NULLs, a scratch below 2048 bytes, or a slot_size
+ * below 16.
+ */
+SMTPW_API int smtpw_posix_shared_init(void *mem, size_t memlen,
+                                      const smtpw_posix_shared_config *cfg,
+                                      smtpw_posix_shared **out);
+
+/** Bytes of caller memory for one session: the adapter's state and the
+ *  server core (smtpw_server_sizeof()) behind it. */
+SMTPW_API size_t smtpw_posix_server_sizeof(void);
+
+/**
+ * Start a session on fd, a connected socket the caller made non-blocking
+ * (O_NONBLOCK).  Initialises the core in the same memory with cfg (see
+ * smtpw_server_init(); cfg->hostname must outlive the session) and queues
+ * its greeting, which the first step writes.  io and io_ctx: the hooks
+ * (smtpw_posix_io_plain() for plain TCP) and their per-connection state;
+ * both must outlive the session.  now_ms starts the first timeout.
+ * The session owns fd from here on: the adapter closes it.
+ *
+ * Returns 0; SMTPW_E_NOBUF when memlen is too small; SMTPW_E_INVALID_ARG
+ * for NULLs, fd < 0, or hooks without read/write; any error of
+ * smtpw_server_init().  On error fd is left open.
+ */
+SMTPW_API int smtpw_posix_server_init(void *mem, size_t memlen, smtpw_posix_shared *shared,
+                                      int fd, const smtpw_server_config *cfg,
+                                      const smtpw_posix_io *io, void *io_ctx, uint64_t now_ms,
+                                      smtpw_posix_server **out);
+
+/** The core inside a session: answer events with smtpw_server_reply() on it,
+ *  ask it for smtpw_server_messages(), end it with smtpw_server_shutdown()
+ *  (then step the session to send the 421 and close). */
+SMTPW_API smtpw_server *smtpw_posix_server_core(smtpw_posix_server *c);
+
+/**
+ * Drive the session as far as it can go without blocking: write the queued
+ * replies, read (at most once per readiness, a whole burst at a time),
+ * feed the core, run a STARTTLS handshake.  Replies queued while the core
+ * works through a pipelined burst go out together in one write, when the
+ * core stops making progress (RFC 2920).
+ *
+ * revents: the poll() revents for fd (POLLIN, POLLOUT, POLLHUP...), or 0
+ *   when the call is not due to readiness (after an event, after answering
+ *   a deferred one, or when the deadline passed).
+ * now_ms: the caller's clock (smtpw_posix_now_ms()); checked against the
+ *   deadline and used to set the next one.
+ *
+ * Returns an SMTPW_EV_* > 0 with *ev filled: handle it, then call step
+ * again.  Decision events (want() has SMTPW_WANT_REPLY) may be answered
+ * right away or later; until answered, the session reads nothing and has
+ * no deadline; after answering, call step (revents 0).  The spans in *ev
+ * point into the shared scratch buffer or the session's hold and are valid
+ * until the next step of any session on the same shared object.
+ * SMTPW_EV_STARTTLS is returned after the TLS handshake succeeded.
+ * Returns 0 when it must wait: poll for smtpw_posix_server_events() or
+ * until smtpw_posix_server_deadline(), or answer the pending event.
+ * Returns < 0 when the session is over and fd is closed: SMTPW_E_CLOSED
+ * (QUIT, a 421 drained, or the peer went away), SMTPW_E_TIMEOUT (a 421
+ * was tried), SMTPW_E_IO, SMTPW_E_TLS, SMTPW_E_NOBUF (no memory to keep
+ * unconsumed input).  A message not yet answered at DATA_END is lost then:
+ * discard it.  Further calls return the same code.
+ */
+SMTPW_API int smtpw_posix_server_step(smtpw_posix_server *c, int revents, uint64_t now_ms,
+                                      smtpw_event *ev);
+
+/** The poll() events to wait for (POLLIN, POLLOUT or both), or 0 when
+ *  only the application can move the session on (a pending reply): then
+ *  leave fd out of poll (pfd.fd = -1), as POLLHUP would be reported. */
+SMTPW_API short smtpw_posix_server_events(const smtpw_posix_server *c);
+
+/** The time (the caller's ms clock) at which the current RFC 5321 4.5.3.2
+ *  timeout expires, or 0 for none: step the session then. */
+SMTPW_API uint64_t smtpw_posix_server_deadline(const smtpw_posix_server *c);
+
+/** Bytes of unconsumed input the session keeps between steps (0 when
+ *  idle: then it holds no slot and no heap memory). */
+SMTPW_API size_t smtpw_posix_server_held(const smtpw_posix_server *c);
+
+/** The session's socket (-1 once closed). */
+SMTPW_API int smtpw_posix_server_fd(const smtpw_posix_server *c);
+
+/**
+ * End the session now, without a word to the peer: release its hold and
+ * close fd (through the close hook).  For the caller's own teardown; a
+ * polite end is smtpw_server_shutdown() on the core, then step.  Safe on a
+ * session step already closed.
+ */
+SMTPW_API void smtpw_posix_server_close(smtpw_posix_server *c);
+
+/* ---- client half ---- */
+
+/* The client half drives a smtpw_client core through one whole mail
+ * transaction over a connected socket (RFC 5321 3.3, RFC 2920 when offered).
+ * Every wait is bounded by the RFC 5321 4.5.3.2 timeout the core names,
+ * or by smtpw_posix_send_opts.timeout_ms when that is not 0. */
+
+#define SMTPW_POSIX_SEND_VERSION 1u
+#define SMTPW_POSIX_REPLY_TEXT 512 /* bytes of reply text kept, NUL included */
+
+/** A reply copied out of the core (whose spans are transient). */
+typedef struct smtpw_posix_reply {
+    uint32_t code; /* 200..599; 0 when no reply came (never sent, or lost) */
+    int32_t cmd;   /* SMTPW_CMD_* it answered */
+    /* The reply's lines without CRLF, code included ("550 5.1.1 no"),
+     * joined by '\n', NUL-terminated, cut at SMTPW_POSIX_REPLY_TEXT - 1. */
+    char text[SMTPW_POSIX_REPLY_TEXT];
+} smtpw_posix_reply;
+
+/* smtpw_posix_send_opts.trace direction */
+#define SMTPW_POSIX_TRACE_CLIENT 0 /* a line the client sent */
+#define SMTPW_POSIX_TRACE_SERVER 1 /* a line the server sent */
+
+/** What to send.  Strings are NUL-terminated; all memory stays the caller's
+ *  and must outlive the call. */
+typedef struct smtpw_posix_send_opts {
+    uint32_t version;        /* SMTPW_POSIX_SEND_VERSION (smtpw_posix_send_opts_init) */
+    const char *helo;        /* EHLO/HELO domain; NULL: "localhost" */
+    const char *from;        /* reverse-path mailbox, unquoted; "" for <> */
+    const char *const *rcpt; /* nrcpt forward-path mailboxes */
+    size_t nrcpt;
+    const uint8_t *body;     /* RFC 5322 message, LF or CRLF line ends */
+    size_t bodylen;
+    unsigned timeout_ms;     /* 0: RFC 5321 4.5.3.2 values; else the bound of every wait */
+    unsigned connect_timeout_ms; /* per address; 0: 30 s */
+    const smtpw_posix_io *io;    /* NULL: smtpw_posix_io_plain() */
+    void *io_ctx;                /* the hooks' per-connection state */
+    /* Called with each protocol line (no CRLF), e.g. for a -v dialogue;
+     * the body is reported as one summary line.  May be NULL. */
+    void (*trace)(void *arg, int dir, const char *line, size_t len);
+    void *trace_arg;
+} smtpw_posix_send_opts;
+
+/** The outcome of one transaction, filled by smtpw_posix_send*(). */
+typedef struct smtpw_posix_send_result {
+    /* 0, or the SMTPW_E_* that stopped the transaction before the message
+     * was accepted: SMTPW_E_IO (refused, reset, dropped), SMTPW_E_TIMEOUT,
+     * SMTPW_E_PROTO (malformed reply), SMTPW_E_DNS, SMTPW_E_8BIT, SMTPW_E_SIZE. */
+    int err;
+    int delivered;      /* 1 when the server accepted the message (2xx after the body) */
+    int32_t stage;      /* SMTPW_CMD_* whose reply ended the attempt: GREETING, EHLO,
+                         * HELO, MAIL, RCPT (no recipient accepted), DATA, BODY
+                         * (delivered or refused), or NONE (err is set) */
+    uint32_t accepted;  /* recipients accepted (2xx) */
+    smtpw_posix_reply reply;  /* the reply of `stage` (code 0 for RCPT/NONE) */
+    smtpw_posix_reply *rcpt;  /* caller's array of nrcpt entries, filled in order; may be NULL */
+} smtpw_posix_send_result;
+
+/** Fill opts with defaults and the version; the caller then sets from,
+ *  rcpt, body. */
+SMTPW_API void smtpw_posix_send_opts_init(smtpw_posix_send_opts *opts);
+
+/**
+ * Connect to host (a name, an IPv4 or an IPv6 address without brackets)
+ * and port (a number or service name) over TCP.  Every address
+ * getaddrinfo() gives is tried in order, each with a non-blocking connect
+ * bounded by timeout_ms (0: 30 s).  The socket comes back non-blocking,
+ * close-on-exec, with TCP_NODELAY; the caller closes it.
+ * Returns 0 and sets *fd, SMTPW_E_DNS (no address), SMTPW_E_TIMEOUT (the
+ * last address timed out), SMTPW_E_IO (refused or unreachable: errno),
+ * SMTPW_E_INVALID_ARG.
+ */
+SMTPW_API int smtpw_posix_connect(const char *host, const char *port, unsigned timeout_ms,
+                                  int *fd);
+
+/**
+ * Run one transaction over a connected stream socket fd (made non-blocking
+ * here; not closed): greeting, EHLO (HELO after 500/502), MAIL with SIZE
+ * and BODY=8BITMIME as offered, RCPTs, DATA, body, QUIT.  With PIPELINING,
+ * MAIL, the RCPTs and DATA go out in one write (RFC 2920).  The body is
+ * sent only when a recipient was accepted and DATA got 354, in large
+ * writes that include the terminator; otherwise RSET.  res->rcpt (when
+ * not NULL) gets each recipient's reply.
+ * Returns 0 when the session ran (read res: delivered, stage, replies), or
+ * the same SMTPW_E_* as res->err; SMTPW_E_INVALID_ARG (also in res->err)
+ * for bad opts, e.g. a recipient that is not a mailbox.
+ */
+SMTPW_API int smtpw_posix_send_fd(int fd, const smtpw_posix_send_opts *opts,
+                                  smtpw_posix_send_result *res);
+
+/**
+ * smtpw_posix_connect() then smtpw_posix_send_fd(), then the io close hook
+ * (close(2) without one).  A failed connect is reported in res->err (stage
+ * NONE).  Returns as send_fd.
+ */
+SMTPW_API int smtpw_posix_send(const char *host, const char *port,
+                               const smtpw_posix_send_opts *opts, smtpw_posix_send_result *res);
+
+/* ---- DNS (lib/posix/dns.c): MX lookup, RFC 5321 5.1 ---- */
+
+#define SMTPW_POSIX_HOST_MAX 256 /* a domain name as text, NUL included */
+
+/** One mail exchanger, or one address of a host. */
+typedef struct smtpw_posix_mx {
+    uint32_t pref;                    /* MX preference; 0 for an implicit MX */
+    char host[SMTPW_POSIX_HOST_MAX];  /* NUL-terminated, no trailing dot */
+} smtpw_posix_mx;
+
+/**
+ * Parse a DNS response (RFC 1035 4.1) to an MX query with the given id.
+ * Each MX record of the answer section is written to out (up to cap; more
+ * are counted but dropped), sorted by preference (RFC 5321 5.1; equal
+ * preferences keep the server's order).  Compression pointers are followed
+ * only backwards and at most 32 times per name; every read is bounds
+ * checked.  A null MX (RFC 7505: one record, exchange ".") comes back as
+ * one entry with an empty host.
+ * Returns the number of MX records found (>= 0; 0 with NOERROR means no
+ * MX: use the domain's A/AAAA), SMTPW_E_NOTSUP (NXDOMAIN: no such
+ * domain), SMTPW_E_DNS (SERVFAIL and other rcodes, wrong id, not a
+ * response, truncated: TC set) or SMTPW_E_PROTO (malformed packet: bad
+ * pointer, loop, overrun, label too long, bytes outside LDH and '_').
+ */
+SMTPW_API int smtpw_posix_dns_parse_mx(const uint8_t *pkt, size_t len, uint16_t id,
+                                       smtpw_posix_mx *out, size_t cap);
+
+/**
+ * Look up the mail exchangers of domain (RFC 5321 5.1): MX records in
+ * preference order; when there is none, the domain itself (pref 0, the
+ * implicit MX).  nameserver: "IP" or "IP:PORT" ("[IPv6]:PORT"), or NULL
+ * for the first nameserver of /etc/resolv.conf (127.0.0.1 when none).
+ * Queries go over UDP, retried once, each wait bounded by timeout_ms
+ * (0: 5 s).  Returns the number of entries written (>= 1),
+ * SMTPW_E_NOTSUP when the domain takes no mail: a null MX (RFC 7505) or
+ * NXDOMAIN (both permanent), SMTPW_E_DNS (no answer, SERVFAIL: temporary),
+ * SMTPW_E_PROTO (malformed answer), SMTPW_E_INVALID_ARG.
+ */
+SMTPW_API int smtpw_posix_mx_lookup(const char *domain, const char *nameserver,
+                                    unsigned timeout_ms, smtpw_posix_mx *out, size_t cap);
+
+/**
+ * Look up the IPv6 (AAAA) then IPv4 (A) addresses of host through the
+ * given nameserver (as above) and write them as numeric text into out
+ * (the pref field is 0).  For resolvers other than the system's; with the
+ * system's, give the host name to smtpw_posix_connect() instead.  host
+ * must not point into out.  Returns the number written (>= 1),
+ * SMTPW_E_NOTSUP (NXDOMAIN), SMTPW_E_DNS, SMTPW_E_PROTO or
+ * SMTPW_E_INVALID_ARG.
+ */
+SMTPW_API int smtpw_posix_addr_lookup(const char *host, const char *nameserver,
+                                      unsigned timeout_ms, smtpw_posix_mx *out, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SMTPWIRE_POSIX_H */

@@ -36,8 +36,9 @@ extern "C" {
 typedef struct smtpw_server smtpw_server; /* opaque: smtpw_server_sizeof() bytes */
 
 /* Upper bound of smtpw_server_sizeof() for this header version, for static
- * storage in appliances.  smtpw_server_init() still checks the real size. */
-#define SMTPW_SERVER_SIZE_HINT 1536
+ * storage in appliances.  smtpw_server_init() still checks the real size.
+ * The output queue is included: the core needs no other memory. */
+#define SMTPW_SERVER_SIZE_HINT 1024
 
 #define SMTPW_SERVER_CONFIG_VERSION 1u
 
@@ -61,17 +62,36 @@ typedef struct smtpw_server_config {
     const char *hostname;      /* NOT copied: must outlive the server; default "localhost" */
     size_t hostname_len;
     uint64_t max_message_size; /* SIZE limit in octets, 0 = none (default 10485760) */
-    uint32_t max_recipients;   /* per message, 452 past it (default 100, RFC 5321 4.5.3.1.8) */
+    uint32_t max_recipients;   /* per message, 452 past it, 0 = none (default 100, RFC 5321 4.5.3.1.8) */
     uint32_t max_command_line; /* octets incl. CRLF, >= 512 (default 512, 4.5.3.1.4) */
-    uint32_t max_text_line;    /* body line octets incl. CRLF, 0 = unlimited (default 0) */
-    uint32_t max_errors;       /* refused commands before 421 and close (default 10) */
+    uint32_t max_text_line;    /* body line octets incl. CRLF, 0 = unlimited or >= 3 (default 0) */
+    uint32_t max_errors;       /* refused commands before 421 and close, 0 = none (default 10) */
     uint32_t bare_command;     /* SMTPW_BARE_* for command lines (default REJECT) */
     uint32_t bare_body;        /* SMTPW_BARE_* for message bodies (default REJECT) */
 } smtpw_server_config;
 
+/*
+ * Bare CR / bare LF policies (RFC 5321 2.3.8), in detail:
+ *   command lines: REJECT answers 500 5.5.2 to a line ended by a bare LF or
+ *     holding a bare CR.  NORMALIZE and KEEP both let a bare LF end the
+ *     line; a bare CR inside a line is refused (500) under NORMALIZE and
+ *     kept as a byte of the line under KEEP.  A bare CR never ends a line.
+ *   bodies: REJECT refuses the message (DATA_ABORT, then 550 5.6.0 after the
+ *     end); NORMALIZE passes each bare CR or LF as CRLF; KEEP passes it as is.
+ *   Under every policy only CRLF "." CRLF ends DATA, and only a real CRLF
+ *   starts a line (for the end and for dot-unstuffing): a bare CR or LF can
+ *   never end a message or turn body bytes into commands (SMTP smuggling).
+ *
+ * Refusals of a message body by the core (DATA_ABORT code, sent after the
+ * end of data): 552 5.3.4 past max_message_size, 500 5.5.2 for a line over
+ * max_text_line, 550 5.6.0 for a bare CR or LF under REJECT.
+ */
+
 /* Event types returned by smtpw_server_recv().  Those marked REPLY leave
  * the core waiting (SMTPW_WANT_REPLY) until smtpw_server_reply(). */
-#define SMTPW_EV_NONE 0        /* nothing (yet): see *consumed and smtpw_server_want() */
+#define SMTPW_EV_NONE 0        /* nothing (yet): see *consumed and smtpw_server_want();
+                                  NOOP, an accepted STARTTLS and input dropped after a
+                                  refused message also return NONE with *consumed > 0 */
 #define SMTPW_EV_HELO 1        /* REPLY. HELO or EHLO (ev.cmd); arg = domain or literal */
 #define SMTPW_EV_MAIL 2        /* REPLY. arg = path text, path parsed, params, size */
 #define SMTPW_EV_RCPT 3        /* REPLY. arg = path text, path parsed, params */
@@ -136,6 +156,9 @@ SMTPW_API int smtpw_server_init(void *mem, size_t memlen, const smtpw_server_con
  * consumed in pieces and answered 500.  While a reply is awaited, the output
  * queue has no room, or the session is closing, nothing is consumed.
  *
+ * After an accepted STARTTLS all of `in` is consumed and dropped (RFC 3207
+ * 4.2), and so is everything fed until smtpw_server_tls_started().
+ *
  * Returns an SMTPW_EV_* (>= 0) with *ev filled (ev may not be NULL), or
  * SMTPW_E_CLOSED after QUIT/421 (nothing after QUIT is executed),
  * SMTPW_E_INVALID_ARG for NULL pointers.  Peer errors are not API errors:
@@ -151,8 +174,12 @@ SMTPW_API int smtpw_server_recv(smtpw_server *s, const uint8_t *in, size_t inlen
  *   reply code valid for the event: 2xx/4xx/5xx, and 354 only for DATA.
  * enh: enhanced status code "x.y.z" (NUL-terminated), NULL for the default
  *   matching the code and command; used only when ENHANCEDSTATUSCODES is on.
- * text, textlen: reply text; NULL for a default text.  CR, LF and NUL are
- *   refused, so application text cannot inject a reply.
+ * text, textlen: reply text; NULL (or textlen 0) for a default text.  CR,
+ *   LF and NUL are refused, so application text cannot inject a reply.
+ *   A 250 to HELO/EHLO puts the text after the hostname.
+ * Defaults with code 0: 250 (2.1.0 MAIL, 2.1.5 RCPT, 2.0.0 DATA_END), 354
+ * for DATA, 252 2.5.2 for VRFY, 502 5.5.1 for EXPN, 214 for HELP.
+ * A 421 ends the session like smtpw_server_shutdown().
  * A 250 to EHLO is sent as the multi-line capability list (RFC 5321 4.1.1.1).
  * A refused MAIL/RCPT/DATA leaves the transaction as the RFC says; a
  * refused message (DATA_END answered 4xx/5xx) resets the transaction.

@@ -1,0 +1,41 @@
+/* Maildir delivery for the example server: unique names in tmp/, fsync,
+ * rename into new/, fsync of new/ (the usual Maildir rules), with a group
+ * commit so one fsync of new/ covers every message of a loop turn.
+ * SPDX-License-Identifier: MIT */
+#ifndef SMTPWIRE_EXAMPLE_MAILDIR_H
+#define SMTPWIRE_EXAMPLE_MAILDIR_H
+
+#include <stddef.h>
+
+typedef struct maildir {
+    int tmpfd; /* directory descriptors of tmp/ and new/ */
+    int newfd;
+    long pid;
+    unsigned long counter;
+    char host[64]; /* hostname with '/' and ':' escaped as Maildir asks */
+} maildir;
+
+typedef struct maildir_msg {
+    int fd;
+    char name[128];
+} maildir_msg;
+
+/* Create dir and its tmp/ new/ cur/ as needed, open tmp/ and new/.
+ * Returns 0, or -1 with errno and a message in err. */
+int maildir_open(maildir *md, const char *dir, const char *hostname, char *err, size_t errlen);
+
+/* Create a fresh file in tmp/ under a unique name.  Returns 0 or -1. */
+int maildir_create(maildir *md, maildir_msg *m);
+
+/* Write all of buf to the message file.  Returns 0 or -1. */
+int maildir_write(maildir_msg *m, const void *buf, size_t len);
+
+/* Make n written messages durable: fsync each file, rename each into new/,
+ * then fsync new/ once.  ok[i] receives 1 for a stored message, 0 for one
+ * that failed (its file is gone).  Every file is closed afterwards. */
+void maildir_commit(maildir *md, maildir_msg *const *msgs, size_t n, int *ok);
+
+/* Drop a message that is not to be delivered: close and unlink it. */
+void maildir_abort(maildir *md, maildir_msg *m);
+
+#endif

@@ -1,0 +1,67 @@
+/* The client core's state, private to lib/client.c and its tests.
+ * SPDX-License-Identifier: MIT */
+#ifndef SMTPW_CLIENT_INTERNAL_H
+#define SMTPW_CLIENT_INTERNAL_H
+
+#include "internal.h"
+
+#include "caps.h"
+#include "smtpwire/client.h"
+#include "stuff.h"
+
+/* Replies awaited at once: MAIL, up to 126 RCPT and DATA in one flight
+ * (RFC 2920); more returns SMTPW_E_AGAIN. */
+#define SMTPW__CLIENT_RING 128u
+/* Queued command bytes; the longest command line is 512 (4.5.3.1.4). */
+#define SMTPW__CLIENT_OUTQ 1536u
+
+/* One command whose reply is awaited. */
+struct smtpw__pending {
+    uint32_t end;   /* output stream offset just past its line: the reply
+                     * cannot come before those bytes were sent */
+    uint32_t index; /* RCPT: recipient number in its transaction */
+    uint16_t gen;   /* transaction generation it belongs to */
+    uint8_t cmd;    /* SMTPW_CMD_* */
+    uint8_t pad;
+};
+
+/* Transaction phases as far as the client has queued them. */
+#define SMTPW__TXN_NONE 0u /* no MAIL: MAIL may start one */
+#define SMTPW__TXN_OPEN 1u /* MAIL queued/accepted: RCPT, DATA */
+#define SMTPW__TXN_DATA 2u /* DATA queued, reply awaited */
+#define SMTPW__TXN_BODY 3u /* 354 received: body_encode/body_end */
+
+struct smtpw_client {
+    smtpw_client_config cfg;
+    struct smtpw__caps caps;
+    struct smtpw__stuffer body;
+    int err;              /* sticky fatal error, 0 when none */
+    uint8_t greeted;      /* 2xx greeting received */
+    uint8_t greet_failed; /* non-2xx greeting: only QUIT is allowed */
+    uint8_t hello;        /* EHLO/HELO accepted since connect or TLS */
+    uint8_t quitting;     /* QUIT queued */
+    uint8_t closed;       /* 221 to QUIT, or a 421: session over */
+    uint8_t tls_pending;  /* 220 to STARTTLS: TLS handshake owed */
+    uint8_t txn;          /* SMTPW__TXN_* */
+    uint8_t mail_refused; /* this transaction's MAIL got 4xx/5xx */
+    uint8_t txn_8bit;     /* BODY=8BITMIME sent in this transaction */
+    uint8_t txn_utf8;     /* SMTPUTF8 sent in this transaction */
+    uint8_t body_started; /* body_encode was called since 354 */
+    uint8_t cur_unsolicited; /* the reply in progress is an uninvited 421 */
+    uint16_t gen;          /* current transaction generation */
+    uint32_t rcpt_n;       /* RCPTs queued in this transaction */
+    uint32_t rcpt_pending; /* of those, replies not yet in */
+    uint32_t accepted;     /* of those, 2xx */
+    /* reply reader */
+    uint32_t cur_code;  /* code of the reply in progress, 0 between replies */
+    uint32_t cur_lines; /* lines of it seen */
+    /* pending ring */
+    uint32_t ring_head, ring_count;
+    struct smtpw__pending ring[SMTPW__CLIENT_RING];
+    /* output queue: bytes [out_off, out_off + out_len) of outq */
+    uint32_t out_off, out_len;
+    uint32_t queued_total, acked_total; /* stream offsets, wrap modulo 2^32 */
+    uint8_t outq[SMTPW__CLIENT_OUTQ];
+};
+
+#endif

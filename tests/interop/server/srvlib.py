@@ -1,0 +1,94 @@
+"""Shared helpers for the smtpwire-server interop tests: start the built
+server on 127.0.0.1 port 0 with a temporary Maildir, read its
+"listening on" line, stop it; skip (77) when a peer program is missing."""
+import os, re, shutil, signal, subprocess, sys, tempfile, time
+
+SKIP = 77
+
+
+def need(program):
+    """Path of a peer program, or exit 77 (1 when SMTPW_REQUIRE_INTEROP=1)."""
+    for p in (program, "/usr/sbin/" + program, "/usr/bin/" + program):
+        found = shutil.which(p)
+        if found:
+            return found
+    if os.environ.get("SMTPW_REQUIRE_INTEROP") == "1":
+        print(f"FAIL: {program} is required (SMTPW_REQUIRE_INTEROP=1) but missing")
+        sys.exit(1)
+    print(f"SKIP: {program} not installed")
+    sys.exit(SKIP)
+
+
+class Server:
+    def __init__(self, exe, *args, maildir=True):
+        self.tmp = tempfile.mkdtemp(prefix="smtpw-interop-")
+        self.maildir = os.path.join(self.tmp, "Maildir")
+        cmd = [exe, "--listen", "127.0.0.1:0", "--hostname", "mx.test.example"]
+        if maildir:
+            cmd += ["--maildir", self.maildir]
+        cmd += list(args)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        line = self.proc.stdout.readline()
+        m = re.match(r"listening on 127\.0\.0\.1:(\d+)$", line.strip())
+        if not m:
+            self.proc.kill()
+            raise SystemExit(f"FAIL: no 'listening on' line, got {line!r}: "
+                             f"{self.proc.stderr.read()}")
+        self.port = int(m.group(1))
+
+    def files(self, sub):
+        d = os.path.join(self.maildir, sub)
+        return sorted(os.path.join(d, f) for f in os.listdir(d)) if os.path.isdir(d) else []
+
+    def wait_files(self, n, timeout=10.0):
+        end = time.time() + timeout
+        while time.time() < end and len(self.files("new")) < n:
+            time.sleep(0.02)
+        return self.files("new")
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise SystemExit("FAIL: server did not stop")
+        return rc
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        err = self.proc.stderr.read()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return err
+
+
+def check(cond, what):
+    if not cond:
+        print("FAIL:", what)
+        sys.exit(1)
+
+
+TRACE = re.compile(
+    rb"\AReturn-Path: <(?P<from>[^>]*)>\r\n(?P<dt>(?:Delivered-To: [^\r\n]*\r\n)*)"
+    rb"Received: from (?P<helo>\S+) \(\[127\.0\.0\.1\]\)\r\n"
+    rb"\tby mx\.test\.example with (?P<proto>E?SMTPS?) id (?P<id>[^\r\n;]+)"
+    rb"(?:\r\n\tfor <(?P<for>[^>]*)>)?; (?P<date>[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} "
+    rb"\d{2}:\d{2}:\d{2} [+-]\d{4})\r\n")
+
+
+def split_stored(path):
+    """(trace fields as a dict, body bytes) of a stored message."""
+    data = open(path, "rb").read()
+    m = TRACE.match(data)
+    check(m is not None, f"trace headers of {path}: {data[:300]!r}")
+    rcpts = [l[len(b"Delivered-To: "):] for l in m.group("dt").split(b"\r\n") if l]
+    info = {"from": m.group("from"), "rcpts": rcpts, "helo": m.group("helo"),
+            "proto": m.group("proto"), "id": m.group("id"), "for": m.group("for")}
+    return info, data[m.end():]
