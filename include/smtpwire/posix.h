@@ -162,7 +162,8 @@ SMTPW_API size_t smtpw_posix_server_sizeof(void);
  * The session owns fd from here on: the adapter closes it.
  *
  * Returns 0; SMTPW_E_NOBUF when memlen is too small; SMTPW_E_INVALID_ARG
- * for NULLs, fd < 0, or hooks without read/write; any error of
+ * for NULLs, fd < 0, hooks without read/write, or a shared scratch buffer
+ * shorter than twice cfg->max_command_line; any error of
  * smtpw_server_init().  On error fd is left open.
  */
 SMTPW_API int smtpw_posix_server_init(void *mem, size_t memlen, smtpw_posix_shared *shared,
@@ -201,7 +202,8 @@ SMTPW_API smtpw_server *smtpw_posix_server_core(smtpw_posix_server *c);
  * (QUIT, a 421 drained, or the peer went away), SMTPW_E_TIMEOUT (a 421
  * was tried), SMTPW_E_IO, SMTPW_E_TLS, SMTPW_E_NOBUF (no memory to keep
  * unconsumed input).  A message not yet answered at DATA_END is lost then:
- * discard it.  Further calls return the same code.
+ * discard it.  Further calls return the same code.  SMTPW_E_INVALID_ARG
+ * for NULL c or ev (nothing happens then).
  */
 SMTPW_API int smtpw_posix_server_step(smtpw_posix_server *c, int revents, uint64_t now_ms,
                                       smtpw_event *ev);

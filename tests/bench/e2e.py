@@ -112,7 +112,7 @@ def syscalls_per_message(server, load, msgs, pipesource):
     with open(path) as f:
         for line in f:
             if line.strip().endswith("total"):
-                total = int(line.split()[2])
+                total = int(line.split()[3])  # % time, seconds, usecs/call, calls
     os.unlink(path)
     return None if total is None else total / msgs
 

@@ -1,0 +1,45 @@
+#!/usr/bin/python3
+"""STARTTLS (RFC 3207) through the adapter's I/O hooks and OpenSSL: swaks
+--tls delivers a message; the Received: line says ESMTPS (RFC 3848).
+Skipped when the server was built without OpenSSL."""
+import os, subprocess, sys, tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from srvlib import SKIP, Server, check, need, split_stored
+
+exe = sys.argv[1]
+if "--tls-cert" not in subprocess.run([exe, "--help"], stdout=subprocess.PIPE,
+                                      text=True).stdout:
+    print("SKIP: smtpwire-server built without OpenSSL")
+    sys.exit(SKIP)
+swaks = need("swaks")
+openssl = need("openssl")
+keydir = tempfile.mkdtemp(prefix="smtpw-tls-")
+cert, key = os.path.join(keydir, "cert.pem"), os.path.join(keydir, "key.pem")
+subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                "-out", cert, "-days", "2", "-subj", "/CN=mx.test.example"],
+               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=30)
+srv = Server(exe, "--tls-cert", cert, "--tls-key", key)
+try:
+    p = subprocess.run([swaks, "--server", f"127.0.0.1:{srv.port}", "--tls", "--helo",
+                        "tls.test.example", "--from", "a@x.example", "--to", "b@y.example",
+                        "--body", "over TLS", "--timeout", "10"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    out = p.stdout.decode("utf-8", "replace")
+    if (p.returncode != 0 and "Net::SSLeay" in out
+            and os.environ.get("SMTPW_REQUIRE_INTEROP") != "1"):
+        print("SKIP: swaks lacks TLS support (Net::SSLeay)")
+        sys.exit(SKIP)
+    check(p.returncode == 0 and "TLS started" in out, f"swaks --tls: {out}")
+    files = srv.wait_files(1)
+    check(len(files) == 1, "one message stored")
+    info, body = split_stored(files[0])
+    check(info["proto"] == b"ESMTPS", f"with {info['proto']}")
+    check(body.endswith(b"\r\n\r\nover TLS\r\n\r\n\r\n"), f"body {body!r}")
+    check(srv.stop() == 0, "exit status")
+    print("ok: STARTTLS session stored, with ESMTPS")
+finally:
+    srv.close()
+    for f in (cert, key):
+        os.unlink(f)
+    os.rmdir(keydir)
