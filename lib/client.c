@@ -13,9 +13,13 @@ typedef char smtpw__client_size_check[sizeof(struct smtpw_client) <= SMTPW_CLIEN
 #define DEFAULT_MAX_REPLY_LINES 100u
 #define KNOWN_FLAGS (SMTPW_CLIENT_NO_PIPELINING | SMTPW_CLIENT_UTF8)
 
-struct align_probe {
+/* offsetof gives the alignment a type needs (C99 has no alignof). */
+struct align_u64 {
     char c;
     uint64_t u;
+};
+struct align_ptr {
+    char c;
     void *p;
 };
 
@@ -210,8 +214,8 @@ int smtpw_client_init(void *mem, size_t memlen, const smtpw_client_config *cfg,
     if (out)
         *out = NULL;
     if (mem == NULL || out == NULL ||
-        (uintptr_t)mem % offsetof(struct align_probe, u) != 0 ||
-        (uintptr_t)mem % offsetof(struct align_probe, p) != 0)
+        (uintptr_t)mem % offsetof(struct align_u64, u) != 0 ||
+        (uintptr_t)mem % offsetof(struct align_ptr, p) != 0)
         return SMTPW_E_INVALID_ARG;
     if (memlen < sizeof(struct smtpw_client))
         return SMTPW_E_NOBUF;

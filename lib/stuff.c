@@ -53,33 +53,66 @@ static int dirty(const uint8_t *p, int allow8)
 #endif
 
 #if defined(__SSE2__) && !defined(SMTPW_NO_SIMD)
+/* The pair test of one 16-byte block at p (reads p[0..16]); 8-bit is
+ * tested by the caller on x itself. */
+#define PAIR_BAD(x, p)                                                                    \
+    _mm_or_si128(_mm_xor_si128(_mm_cmpeq_epi8(x, cr_v),                                   \
+                               _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)((p) + 1)), lf_v)), \
+                 _mm_and_si128(_mm_cmpeq_epi8(x, lf_v),                                   \
+                               _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)((p) + 1)), dot_v)))
+
+/* Index of the lowest set bit of m (m != 0). */
+static size_t first_bit(unsigned m)
+{
+#if defined(__GNUC__)
+    return (size_t)__builtin_ctz(m);
+#else
+    size_t j = 0;
+    while (!(m & 1u)) {
+        m >>= 1;
+        j++;
+    }
+    return j;
+#endif
+}
+
 /* Copy clean blocks; returns the count copied (the same in and out).
- * Most blocks hold no CR, LF or 8-bit byte at all: one compare pair
- * settles those; only blocks with a line end take the pair check. */
+ * Branch-free over 64 bytes: text has a line end in most windows, so a
+ * quick "no CR/LF here" branch would mispredict once per line. */
 static size_t fast_copy(const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap, int allow8)
 {
     const __m128i cr_v = _mm_set1_epi8('\r'), lf_v = _mm_set1_epi8('\n'),
                   dot_v = _mm_set1_epi8('.');
     const __m128i hi_v = allow8 ? _mm_setzero_si128() : _mm_set1_epi8((char)0x80);
     size_t n = 0;
+    while (n + 4 * B + 1 <= inlen && n + 4 * B <= outcap) {
+        const uint8_t *p = in + n;
+        const __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+        const __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(p + B));
+        const __m128i x2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 2 * B));
+        const __m128i x3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 3 * B));
+        __m128i bad = _mm_or_si128(_mm_or_si128(PAIR_BAD(x0, p), PAIR_BAD(x1, p + B)),
+                                   _mm_or_si128(PAIR_BAD(x2, p + 2 * B), PAIR_BAD(x3, p + 3 * B)));
+        bad = _mm_or_si128(bad, _mm_and_si128(_mm_or_si128(_mm_or_si128(x0, x1), _mm_or_si128(x2, x3)),
+                                              hi_v));
+        if (_mm_movemask_epi8(bad) != 0)
+            break;
+        _mm_storeu_si128((__m128i *)(void *)(out + n), x0);
+        _mm_storeu_si128((__m128i *)(void *)(out + n + B), x1);
+        _mm_storeu_si128((__m128i *)(void *)(out + n + 2 * B), x2);
+        _mm_storeu_si128((__m128i *)(void *)(out + n + 3 * B), x3);
+        n += 4 * B;
+    }
     while (n + B + 1 <= inlen && n + B <= outcap) {
         const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(in + n));
-        const __m128i cr = _mm_cmpeq_epi8(x, cr_v), lf = _mm_cmpeq_epi8(x, lf_v);
-        const __m128i hi = _mm_and_si128(x, hi_v);
-        if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(cr, lf), hi)) == 0) {
-            _mm_storeu_si128((__m128i *)(void *)(out + n), x);
-            n += B;
-            /* the last byte was no CR: an LF right after it is bare */
-            if (in[n] == '\n')
-                break;
-            continue;
-        }
-        {
-            const __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(in + n + 1));
-            __m128i bad = _mm_xor_si128(cr, _mm_cmpeq_epi8(y, lf_v));
-            bad = _mm_or_si128(bad, _mm_and_si128(lf, _mm_cmpeq_epi8(y, dot_v)));
-            if (_mm_movemask_epi8(_mm_or_si128(bad, hi)) != 0)
-                break;
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(PAIR_BAD(x, in + n), _mm_and_si128(x, hi_v)));
+        if (m != 0) {
+            /* Every pair before the first bad lane is clean: copy up to
+             * it, so the slow path only sees the byte that needs work. */
+            size_t j = first_bit(m);
+            memcpy(out + n, in + n, j);
+            return n + j;
         }
         _mm_storeu_si128((__m128i *)(void *)(out + n), x);
         n += B;
@@ -107,6 +140,64 @@ static size_t fast_copy(const uint8_t *in, size_t inlen, uint8_t *out, size_t ou
 }
 #endif
 
+/* AVX2, chosen at run time where the compiler can build it without
+ * -mavx2 (GCC/clang target attribute); the stuffer records the choice at
+ * init, so there is no global. */
+#if defined(__SSE2__) && !defined(SMTPW_NO_SIMD) && defined(__GNUC__) &&                  \
+    (defined(__x86_64__) || defined(__i386__)) && (defined(__clang__) || __GNUC__ >= 5)
+#include <immintrin.h>
+#define SMTPW_HAVE_AVX2 1
+
+#define PAIR_BAD32(x, p)                                                                  \
+    _mm256_or_si256(                                                                      \
+        _mm256_xor_si256(_mm256_cmpeq_epi8(x, cr32),                                      \
+                         _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(const void *)((p) + 1)), lf32)), \
+        _mm256_and_si256(_mm256_cmpeq_epi8(x, lf32),                                      \
+                         _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(const void *)((p) + 1)), dot32)))
+
+__attribute__((target("avx2"))) static size_t fast_copy_avx2(const uint8_t *in, size_t inlen,
+                                                             uint8_t *out, size_t outcap,
+                                                             int allow8)
+{
+    const __m256i cr32 = _mm256_set1_epi8('\r'), lf32 = _mm256_set1_epi8('\n'),
+                  dot32 = _mm256_set1_epi8('.');
+    const __m256i hi32 = allow8 ? _mm256_setzero_si256() : _mm256_set1_epi8((char)0x80);
+    size_t n = 0;
+    while (n + 64 + 1 <= inlen && n + 64 <= outcap) {
+        const uint8_t *p = in + n;
+        const __m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
+        const __m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+        __m256i bad = _mm256_or_si256(PAIR_BAD32(x0, p), PAIR_BAD32(x1, p + 32));
+        bad = _mm256_or_si256(bad, _mm256_and_si256(_mm256_or_si256(x0, x1), hi32));
+        if (!_mm256_testz_si256(bad, bad))
+            break;
+        _mm256_storeu_si256((__m256i *)(void *)(out + n), x0);
+        _mm256_storeu_si256((__m256i *)(void *)(out + n + 32), x1);
+        n += 64;
+    }
+    return n;
+}
+
+static int cpu_avx2(void)
+{
+    return __builtin_cpu_supports("avx2") ? 1 : 0;
+}
+#else
+static int cpu_avx2(void)
+{
+    return 0;
+}
+#endif
+
+/* Slow steps before the fast path is tried again.  The SSE2 path stops
+ * right at the byte that needs work, so a few steps get past it; the
+ * portable path stops at a block start and needs a whole block. */
+#if defined(__SSE2__) && !defined(SMTPW_NO_SIMD)
+#define SLOW_STEPS 4u
+#else
+#define SLOW_STEPS B
+#endif
+
 /* May the fast path start at byte c in this state? */
 static int first_ok(unsigned state, uint8_t c)
 {
@@ -121,6 +212,7 @@ void smtpw__stuff_init(struct smtpw__stuffer *st, int allow8)
 {
     st->state = SMTPW__STUFF_BOL; /* DATA starts at a line start */
     st->allow8 = allow8 ? 1u : 0u;
+    st->avx2 = (uint8_t)cpu_avx2();
 }
 
 int smtpw__stuff_encode(struct smtpw__stuffer *st, const uint8_t *in, size_t inlen,
@@ -136,7 +228,12 @@ int smtpw__stuff_encode(struct smtpw__stuffer *st, const uint8_t *in, size_t inl
         return SMTPW_E_NOBUF; /* a doubled dot or a CRLF must fit */
     while (i < inlen) {
         if (first_ok(s, in[i])) {
-            size_t n = fast_copy(in + i, inlen - i, out + w, outcap - w, allow8);
+            size_t n = 0;
+#ifdef SMTPW_HAVE_AVX2
+            if (st->avx2)
+                n = fast_copy_avx2(in + i, inlen - i, out + w, outcap - w, allow8);
+#endif
+            n += fast_copy(in + i + n, inlen - i - n, out + w + n, outcap - w - n, allow8);
             if (n) {
                 i += n;
                 w += n;
@@ -146,8 +243,9 @@ int smtpw__stuff_encode(struct smtpw__stuffer *st, const uint8_t *in, size_t inl
                 continue;
             }
         }
-        /* Byte by byte over one block, then try the fast path again. */
-        for (slow = 0; slow < B && i < inlen; slow++) {
+        /* Byte by byte over the few bytes that need work (a line end and
+         * what follows it), then try the fast path again. */
+        for (slow = 0; slow < SLOW_STEPS && i < inlen; slow++) {
             uint8_t c = in[i];
             if (s == SMTPW__STUFF_CR) {
                 /* The LF owed to a written CR: the input's own LF, or one

@@ -12,6 +12,7 @@
 struct smtpw__stuffer {
     uint8_t state;  /* SMTPW__STUFF_* */
     uint8_t allow8; /* 8-bit bytes allowed (BODY=8BITMIME was sent) */
+    uint8_t avx2;   /* the CPU has AVX2: the wider fast path */
 };
 
 void smtpw__stuff_init(struct smtpw__stuffer *st, int allow8);

@@ -9,7 +9,7 @@
  * message body is stuffed by smtpw_client_body_encode() into a buffer the
  * caller owns.  No I/O, no malloc, no clock, no globals.
  *
- * Typical loop (the POSIX adapter does exactly this):
+ * Typical driver loop:
  *
  *   smtpw_client_init(mem, smtpw_client_sizeof(), &cfg, &c); // awaits 220
  *   for (;;) {
