@@ -4,13 +4,17 @@
  *   smtpwire-send [--server HOST[:PORT]] --from ADDR --to ADDR [--to ADDR]...
  *                 [--helo NAME] [--timeout SECONDS] [-v] [FILE]
  *
+ * Added since, all optional: --starttls, --require-tls, --cafile FILE
+ * (STARTTLS, RFC 3207, through examples/tls.c; exit 64 without OpenSSL).
+ *
  * Without --server, each recipient domain's mail exchangers are looked up
  * (RFC 5321 5.1) through the nameserver in SMTPW_NAMESERVER (IP[:PORT]) or
  * /etc/resolv.conf.  SMTPW_MX_PORT (test use only) replaces port 25 for
  * those connections: DNS has no way to name another port for SMTP.
  *
  * Exit status (sysexits.h): 0 accepted for every recipient; 75 any 4xx,
- * refused or dropped connection, timeout; 69 any 5xx (and nothing
+ * refused or dropped connection, timeout, TLS required but not started
+ * (temporary, as MTAs treat TLS failures); 69 any 5xx (and nothing
  * temporary); 64 bad usage.
  * SPDX-License-Identifier: MIT */
 #if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
@@ -19,11 +23,13 @@
 #endif
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "smtpwire/posix.h"
+#include "tls.h"
 
 #define EX_OK 0
 #define EX_USAGE 64
@@ -47,22 +53,43 @@ static void usage(FILE *f)
             "  --helo NAME           EHLO/HELO name (default localhost)\n"
             "  --timeout SECONDS     bound every wait (default: RFC 5321 4.5.3.2 values)\n"
             "  -v                    print the protocol dialogue to stderr\n"
+            "  --starttls            use STARTTLS when the server offers it (RFC 3207);\n"
+            "                        without --cafile the server's certificate is NOT\n"
+            "                        verified (opportunistic security, RFC 7435)\n"
+            "  --require-tls         send no mail unless TLS starts (else exit 75)\n"
+            "  --cafile FILE         verify the server's certificate against the CAs in\n"
+            "                        FILE and the --server host name (or each MX name);\n"
+            "                        needs --starttls or --require-tls\n"
+            "%s"
             "  --help                this text\n"
             "Environment: SMTPW_NAMESERVER=IP[:PORT] for MX lookups; SMTPW_MX_PORT\n"
             "(tests only) replaces port 25 when delivering by MX.\n"
             "Exit: 0 sent to all, 75 temporary failure, 69 permanent failure, 64 usage.\n",
-            prog);
+            prog,
+            tls_available() ? ""
+                            : "                        (this build has no OpenSSL: the TLS\n"
+                              "                        options exit 64)\n");
 }
 
+/* arg: the tls_session, or NULL */
 static void trace(void *arg, int dir, const char *line, size_t len)
 {
-    (void)arg;
+    static const char started[] = "TLS started";
+    if (dir == SMTPW_POSIX_TRACE_INFO) {
+        char desc[128];
+        if (arg && len == sizeof started - 1 && memcmp(line, started, len) == 0)
+            fprintf(stderr, "*  %s (%s)\n", started, tls_session_describe(arg, desc, sizeof desc));
+        else
+            fprintf(stderr, "*  %.*s\n", (int)len, line);
+        return;
+    }
     fprintf(stderr, "%s %.*s\n", dir == SMTPW_POSIX_TRACE_SERVER ? "S:" : "C:", (int)len, line);
 }
 
 /* The outcome so far, worst wins: temporary beats permanent beats OK. */
 typedef struct tally {
     int temp, perm;
+    const void *tls; /* the tls_session, for its error text */
 } tally;
 
 static int is_temp(uint32_t code)
@@ -75,6 +102,20 @@ static void report(tally *t, const char *peer, const char *const *rcpt, size_t n
                    const smtpw_posix_send_result *r)
 {
     size_t i;
+    if (r->err == SMTPW_E_TLS) {
+        /* RFC 3207 and MTA practice: a TLS failure is temporary */
+        if (r->reply.code && r->reply.cmd == SMTPW_CMD_STARTTLS)
+            fprintf(stderr, "%s: %s: STARTTLS refused, TLS required: %s\n", prog, peer,
+                    r->reply.text);
+        else if (r->reply.code)
+            fprintf(stderr, "%s: %s: STARTTLS not offered, TLS required\n", prog, peer);
+        else
+            fprintf(stderr, "%s: %s: TLS handshake failed: %s\n", prog, peer,
+                    t->tls && tls_session_error(t->tls)[0] ? tls_session_error(t->tls)
+                                                          : "no details");
+        t->temp = 1;
+        return;
+    }
     if (r->err) {
         int perm = r->err == SMTPW_E_8BIT || r->err == SMTPW_E_SIZE ||
                    r->err == SMTPW_E_NOTSUP || r->err == SMTPW_E_INVALID_ARG ||
@@ -222,6 +263,8 @@ static void deliver_mx(tally *t, const char *domain, const char *const *rcpt, si
             h += 5;
         memcpy(lit, h, len - 1 - (size_t)(h - domain));
         lit[len - 1 - (size_t)(h - domain)] = '\0';
+        if (o.io_ctx)
+            (void)tls_session_set_host(o.io_ctx, lit);
         smtpw_posix_send(lit, port, &o, &r);
         report(t, domain, rcpt, n, &r);
         return;
@@ -257,6 +300,9 @@ static void deliver_mx(tally *t, const char *domain, const char *const *rcpt, si
         for (j = 0; j < na; j++) {
             const char *host = ns ? addr[j].host : mx[i].host;
             tried = 1;
+            /* the certificate names the exchanger, not its address */
+            if (o.io_ctx)
+                (void)tls_session_set_host(o.io_ctx, mx[i].host);
             smtpw_posix_send(host, port, &o, &r);
             if (r.err || r.stage == SMTPW_CMD_GREETING || r.stage == SMTPW_CMD_EHLO ||
                 r.stage == SMTPW_CMD_HELO) {
@@ -285,11 +331,13 @@ int main(int argc, char **argv)
     smtpw_posix_reply *replies = NULL;
     size_t nrcpt = 0, i;
     unsigned timeout_s = 0;
-    int verbose = 0, a, status;
+    int verbose = 0, a, status, starttls = 0, require_tls = 0;
+    const char *cafile = NULL;
+    void *tls_ctx = NULL, *tls_sess = NULL;
     uint8_t *body = NULL;
     size_t bodylen = 0;
     smtpw_posix_send_opts o;
-    tally t = {0, 0};
+    tally t = {0, 0, NULL};
 
     rcpt = calloc((size_t)argc + 1, sizeof *rcpt);
     if (!rcpt)
@@ -300,7 +348,7 @@ int main(int argc, char **argv)
         size_t namelen = eq ? (size_t)(eq - arg) : strlen(arg);
         int takes = 0;
         static const char *const valued[] = {"--server", "--from", "--to", "--helo",
-                                             "--timeout"};
+                                             "--timeout", "--cafile"};
         size_t v;
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             usage(stdout);
@@ -309,6 +357,14 @@ int main(int argc, char **argv)
         }
         if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
             verbose = 1;
+            continue;
+        }
+        if (strcmp(arg, "--starttls") == 0) {
+            starttls = 1;
+            continue;
+        }
+        if (strcmp(arg, "--require-tls") == 0) {
+            require_tls = 1;
             continue;
         }
         if (strcmp(arg, "--") == 0) {
@@ -339,6 +395,10 @@ int main(int argc, char **argv)
                 rcpt[nrcpt++] = val;
             } else if (strncmp(arg, "--helo", namelen) == 0) {
                 helo = val;
+            } else if (strncmp(arg, "--cafile", namelen) == 0) {
+                if (!val[0])
+                    goto bad;
+                cafile = val;
             } else {
                 char *end;
                 unsigned long s;
@@ -360,6 +420,17 @@ int main(int argc, char **argv)
         goto bad;
     if (server && split_server(server, &host, &port) != 0)
         goto bad;
+    if (cafile && !starttls && !require_tls) {
+        fprintf(stderr, "%s: --cafile needs --starttls or --require-tls\n", prog);
+        status = EX_USAGE;
+        goto out;
+    }
+    if ((starttls || require_tls) && !tls_available()) {
+        fprintf(stderr, "%s: %s: this build has no OpenSSL, STARTTLS is not available\n",
+                prog, require_tls ? "--require-tls" : "--starttls");
+        status = EX_USAGE;
+        goto out;
+    }
     /* refuse what cannot be rendered as a path before touching the net */
     {
         char path[600];
@@ -411,8 +482,31 @@ int main(int argc, char **argv)
     o.bodylen = bodylen;
     o.timeout_ms = timeout_s * 1000u;
     o.connect_timeout_ms = timeout_s * 1000u;
-    if (verbose)
+    if (starttls || require_tls) {
+        char err[256];
+        tls_ctx = tls_client_new(cafile, err, sizeof err);
+        if (!tls_ctx) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            status = tls_available() ? EX_TEMPFAIL : EX_USAGE;
+            goto out;
+        }
+        tls_sess = tls_client_session_new(tls_ctx);
+        if (!tls_sess || (host && tls_session_set_host(tls_sess, host) != 0)) {
+            fprintf(stderr, "%s: cannot set up TLS\n", prog);
+            status = EX_TEMPFAIL;
+            goto out;
+        }
+        /* OpenSSL writes with write(2): a peer gone mid-write must not kill us */
+        signal(SIGPIPE, SIG_IGN);
+        o.io = tls_io();
+        o.io_ctx = tls_sess;
+        o.tls = require_tls ? SMTPW_POSIX_TLS_REQUIRE : SMTPW_POSIX_TLS_OPPORTUNISTIC;
+        t.tls = tls_sess;
+    }
+    if (verbose) {
         o.trace = trace;
+        o.trace_arg = tls_sess;
+    }
 
     if (server) {
         smtpw_posix_send_result r;
@@ -466,6 +560,8 @@ bad:
     usage(stderr);
     status = EX_USAGE;
 out:
+    tls_session_free(tls_sess);
+    tls_client_free(tls_ctx);
     free(replies);
     free(body);
     free(server);

@@ -1,4 +1,4 @@
-/* STARTTLS for the example server (see tls.h).
+/* STARTTLS for the example server and sender (see tls.h).
  * SPDX-License-Identifier: MIT */
 #if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
 #undef _POSIX_C_SOURCE
@@ -9,16 +9,28 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #ifdef SMTPW_HAVE_OPENSSL
+#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+typedef struct tls_client {
+    SSL_CTX *ctx;
+    int verify; /* a CA file was given: check chain and name */
+} tls_client;
 
 typedef struct tls_session {
     SSL_CTX *ctx;
     SSL *ssl;
     int active; /* the handshake finished: bytes go through TLS */
+    int client; /* connect side (smtpwire-send) */
+    int verify;
+    char host[256];
+    char err[320];
 } tls_session;
 
 int tls_available(void)
@@ -119,20 +131,74 @@ static int h_write(void *ctx, int fd, const uint8_t *buf, size_t len, size_t *se
     return r == 1 ? 0 : tls_err(t->ssl, r, wait);
 }
 
+static int is_ip(const char *host)
+{
+    unsigned char a[16];
+    return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
+/* Client role: SNI for names, and with a CA file the peer's chain and its
+ * name or address (RFC 6125) are checked during the handshake. */
+static int client_setup(tls_session *t)
+{
+    SSL_set_connect_state(t->ssl);
+    if (t->host[0] && !is_ip(t->host) &&
+        SSL_set_tlsext_host_name(t->ssl, t->host) != 1)
+        return -1;
+    if (!t->verify)
+        return 0;
+    SSL_set_verify(t->ssl, SSL_VERIFY_PEER, NULL);
+    if (!t->host[0])
+        return 0; /* chain only */
+    if (is_ip(t->host))
+        return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), t->host) == 1 ? 0 : -1;
+    SSL_set_hostflags(t->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    return SSL_set1_host(t->ssl, t->host) == 1 ? 0 : -1;
+}
+
+/* Say why a handshake failed, before the error queue is cleared. */
+static void note_failure(tls_session *t, int r)
+{
+    unsigned long e = ERR_peek_last_error();
+    long v = t->verify ? SSL_get_verify_result(t->ssl) : X509_V_OK;
+    if (v != X509_V_OK)
+        snprintf(t->err, sizeof t->err, "certificate verification failed: %s",
+                 X509_verify_cert_error_string(v));
+    else if (e)
+        ERR_error_string_n(e, t->err, sizeof t->err);
+    else if (SSL_get_error(t->ssl, r) == SSL_ERROR_SYSCALL || r == 0)
+        snprintf(t->err, sizeof t->err, "the peer closed the connection during the handshake");
+    else
+        snprintf(t->err, sizeof t->err, "handshake failed");
+}
+
 static int h_starttls(void *ctx, int fd, unsigned *wait)
 {
     tls_session *t = (tls_session *)ctx;
     int r;
     if (!t->ssl) {
+        t->err[0] = '\0';
         t->ssl = SSL_new(t->ctx);
-        if (!t->ssl || SSL_set_fd(t->ssl, fd) != 1)
+        if (!t->ssl || SSL_set_fd(t->ssl, fd) != 1) {
+            snprintf(t->err, sizeof t->err, "cannot set up TLS");
             return SMTPW_E_TLS;
-        SSL_set_accept_state(t->ssl);
+        }
+        if (!t->client)
+            SSL_set_accept_state(t->ssl);
+        else if (client_setup(t) != 0) {
+            snprintf(t->err, sizeof t->err, "cannot set the server name %s", t->host);
+            return SMTPW_E_TLS;
+        }
     }
     r = SSL_do_handshake(t->ssl);
     if (r == 1) {
         t->active = 1;
         return 0;
+    }
+    {
+        int k = SSL_get_error(t->ssl, r);
+        if (k != SSL_ERROR_WANT_READ && k != SSL_ERROR_WANT_WRITE)
+            note_failure(t, r);
     }
     r = tls_err(t->ssl, r, wait);
     return r == SMTPW_E_AGAIN ? r : SMTPW_E_TLS;
@@ -162,6 +228,86 @@ static const smtpw_posix_io tls_hooks = {h_read, h_write, h_starttls, h_pending,
 const smtpw_posix_io *tls_io(void)
 {
     return &tls_hooks;
+}
+
+void *tls_client_new(const char *cafile, char *err, size_t errlen)
+{
+    tls_client *c = (tls_client *)calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "TLS: out of memory");
+        return NULL;
+    }
+    c->ctx = SSL_CTX_new(TLS_client_method());
+    if (!c->ctx) {
+        snprintf(err, errlen, "TLS: cannot create a context");
+        free(c);
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
+    SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+                                 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (cafile) {
+        if (SSL_CTX_load_verify_locations(c->ctx, cafile, NULL) != 1) {
+            snprintf(err, errlen, "TLS: cannot load CA certificates from %s", cafile);
+            SSL_CTX_free(c->ctx);
+            free(c);
+            return NULL;
+        }
+        c->verify = 1;
+    }
+    return c;
+}
+
+void tls_client_free(void *client)
+{
+    tls_client *c = (tls_client *)client;
+    if (!c)
+        return;
+    SSL_CTX_free(c->ctx);
+    free(c);
+}
+
+void *tls_client_session_new(void *client)
+{
+    tls_client *c = (tls_client *)client;
+    tls_session *t;
+    if (!c)
+        return NULL;
+    t = (tls_session *)calloc(1, sizeof *t);
+    if (t) {
+        t->ctx = c->ctx;
+        t->client = 1;
+        t->verify = c->verify;
+    }
+    return t;
+}
+
+int tls_session_set_host(void *session, const char *host)
+{
+    tls_session *t = (tls_session *)session;
+    size_t n = host ? strlen(host) : 0;
+    if (!t || n >= sizeof t->host)
+        return -1;
+    memcpy(t->host, host ? host : "", n);
+    t->host[n] = '\0';
+    return 0;
+}
+
+const char *tls_session_describe(const void *session, char *buf, size_t len)
+{
+    const tls_session *t = (const tls_session *)session;
+    if (!t || !t->active || !t->ssl)
+        snprintf(buf, len, "no TLS");
+    else
+        snprintf(buf, len, "%s, %s", SSL_get_version(t->ssl),
+                 SSL_CIPHER_get_name(SSL_get_current_cipher(t->ssl)));
+    return buf;
+}
+
+const char *tls_session_error(const void *session)
+{
+    const tls_session *t = (const tls_session *)session;
+    return t ? t->err : "";
 }
 
 #else /* no OpenSSL */
@@ -204,6 +350,44 @@ int tls_active(const void *session)
 const smtpw_posix_io *tls_io(void)
 {
     return smtpw_posix_io_plain();
+}
+
+void *tls_client_new(const char *cafile, char *err, size_t errlen)
+{
+    (void)cafile;
+    snprintf(err, errlen, "built without OpenSSL: STARTTLS is not available");
+    return NULL;
+}
+
+void tls_client_free(void *client)
+{
+    (void)client;
+}
+
+void *tls_client_session_new(void *client)
+{
+    (void)client;
+    return NULL;
+}
+
+int tls_session_set_host(void *session, const char *host)
+{
+    (void)session;
+    (void)host;
+    return -1;
+}
+
+const char *tls_session_describe(const void *session, char *buf, size_t len)
+{
+    (void)session;
+    snprintf(buf, len, "no TLS");
+    return buf;
+}
+
+const char *tls_session_error(const void *session)
+{
+    (void)session;
+    return "built without OpenSSL";
 }
 
 #endif

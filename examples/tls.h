@@ -1,5 +1,5 @@
-/* STARTTLS for the example server: OpenSSL under the adapter's I/O hooks
- * (RFC 3207).  Without OpenSSL the functions exist but refuse.
+/* STARTTLS for the example server and sender: OpenSSL under the adapter's
+ * I/O hooks (RFC 3207).  Without OpenSSL the functions exist but refuse.
  * SPDX-License-Identifier: MIT */
 #ifndef SMTPWIRE_EXAMPLE_TLS_H
 #define SMTPWIRE_EXAMPLE_TLS_H
@@ -22,7 +22,29 @@ void *tls_session_new(void *server);
 void tls_session_free(void *session);
 int tls_active(const void *session);
 
-/* The hook table to pass with a tls_session as io_ctx. */
+/* The hook table to pass with a tls_session as io_ctx (either role). */
 const smtpw_posix_io *tls_io(void);
+
+/* A client context.  cafile: PEM CA certificates to verify the server
+ * against (chain, and host name or IP set by tls_session_set_host); NULL:
+ * no verification at all (RFC 7435 opportunistic security).  NULL with a
+ * message in err on failure (or without OpenSSL). */
+void *tls_client_new(const char *cafile, char *err, size_t errlen);
+void tls_client_free(void *client);
+
+/* Per-connection client hook state; reusable for the next connection
+ * once the close hook ran.  Free with tls_session_free(). */
+void *tls_client_session_new(void *client);
+
+/* The server's name (or IP address) for the next handshake: sent as SNI
+ * when a name, and checked against the certificate when verifying.
+ * Returns 0, or -1 when too long. */
+int tls_session_set_host(void *session, const char *host);
+
+/* "TLSv1.3, TLS_AES_256_GCM_SHA384" for an active session, into buf. */
+const char *tls_session_describe(const void *session, char *buf, size_t len);
+
+/* Why the last handshake failed ("" when it did not). */
+const char *tls_session_error(const void *session);
 
 #endif

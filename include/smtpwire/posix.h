@@ -239,7 +239,9 @@ SMTPW_API void smtpw_posix_server_close(smtpw_posix_server *c);
  * Every wait is bounded by the RFC 5321 4.5.3.2 timeout the core names,
  * or by smtpw_posix_send_opts.timeout_ms when that is not 0. */
 
-#define SMTPW_POSIX_SEND_VERSION 1u
+/* 2 (since 0.1) appended smtpw_posix_send_opts.tls; version 1 structs are
+ * still accepted and run without TLS. */
+#define SMTPW_POSIX_SEND_VERSION 2u
 #define SMTPW_POSIX_REPLY_TEXT 512 /* bytes of reply text kept, NUL included */
 
 /** A reply copied out of the core (whose spans are transient). */
@@ -254,6 +256,18 @@ typedef struct smtpw_posix_reply {
 /* smtpw_posix_send_opts.trace direction */
 #define SMTPW_POSIX_TRACE_CLIENT 0 /* a line the client sent */
 #define SMTPW_POSIX_TRACE_SERVER 1 /* a line the server sent */
+#define SMTPW_POSIX_TRACE_INFO 2   /* a note from the adapter, not a protocol line:
+                                      "TLS started", bytes discarded, TLS skipped
+                                      (only when opts.tls is not NEVER) */
+
+/* smtpw_posix_send_opts.tls: STARTTLS policy (RFC 3207) */
+#define SMTPW_POSIX_TLS_NEVER 0         /* never send STARTTLS (the default) */
+#define SMTPW_POSIX_TLS_OPPORTUNISTIC 1 /* STARTTLS when offered and io has a starttls
+                                           hook; plaintext when not offered or refused
+                                           (RFC 7435); a failed handshake still ends
+                                           the attempt (SMTPW_E_TLS) */
+#define SMTPW_POSIX_TLS_REQUIRE 2       /* no MAIL unless TLS started: not offered,
+                                           refused or a failed handshake is SMTPW_E_TLS */
 
 /** What to send.  Strings are NUL-terminated; all memory stays the caller's
  *  and must outlive the call. */
@@ -273,13 +287,25 @@ typedef struct smtpw_posix_send_opts {
      * the body is reported as one summary line.  May be NULL. */
     void (*trace)(void *arg, int dir, const char *line, size_t len);
     void *trace_arg;
+    /* Since version 2: SMTPW_POSIX_TLS_*.  When the server offers STARTTLS,
+     * the adapter sends it and, on 220, drops every byte the server sent
+     * in clear after that reply (RFC 3207 4.2, a plaintext injection),
+     * calls io->starttls (here the hook runs the client side of the
+     * handshake; certificate checks are the hook's business), then EHLOs
+     * again, forgetting the earlier capabilities.  Whether TLS ran is
+     * known to the hooks, which did the handshake. */
+    uint32_t tls;
 } smtpw_posix_send_opts;
 
 /** The outcome of one transaction, filled by smtpw_posix_send*(). */
 typedef struct smtpw_posix_send_result {
     /* 0, or the SMTPW_E_* that stopped the transaction before the message
      * was accepted: SMTPW_E_IO (refused, reset, dropped), SMTPW_E_TIMEOUT,
-     * SMTPW_E_PROTO (malformed reply), SMTPW_E_DNS, SMTPW_E_8BIT, SMTPW_E_SIZE. */
+     * SMTPW_E_PROTO (malformed reply), SMTPW_E_DNS, SMTPW_E_8BIT, SMTPW_E_SIZE,
+     * SMTPW_E_TLS (opts.tls: no MAIL was sent; reply then holds the EHLO
+     * reply when STARTTLS was not offered (cmd EHLO), the STARTTLS reply
+     * when it was refused (cmd STARTTLS), or code 0 when the handshake or
+     * the starttls hook failed). */
     int err;
     int delivered;      /* 1 when the server accepted the message (2xx after the body) */
     int32_t stage;      /* SMTPW_CMD_* whose reply ended the attempt: GREETING, EHLO,
@@ -290,8 +316,8 @@ typedef struct smtpw_posix_send_result {
     smtpw_posix_reply *rcpt;  /* caller's array of nrcpt entries, filled in order; may be NULL */
 } smtpw_posix_send_result;
 
-/** Fill opts with defaults and the version; the caller then sets from,
- *  rcpt, body. */
+/** Fill opts with defaults (tls SMTPW_POSIX_TLS_NEVER) and the version;
+ *  the caller then sets from, rcpt, body. */
 SMTPW_API void smtpw_posix_send_opts_init(smtpw_posix_send_opts *opts);
 
 /**
@@ -315,9 +341,12 @@ SMTPW_API int smtpw_posix_connect(const char *host, const char *port, unsigned t
  * sent only when a recipient was accepted and DATA got 354, in large
  * writes that include the terminator; otherwise RSET.  res->rcpt (when
  * not NULL) gets each recipient's reply.
+ * With opts->tls (version 2) STARTTLS comes right after the first 2xx
+ * EHLO, before any MAIL, and EHLO follows the handshake (RFC 3207 4.2).
  * Returns 0 when the session ran (read res: delivered, stage, replies), or
  * the same SMTPW_E_* as res->err; SMTPW_E_INVALID_ARG (also in res->err)
- * for bad opts, e.g. a recipient that is not a mailbox.
+ * for bad opts, e.g. a recipient that is not a mailbox, an unknown
+ * opts->tls, or SMTPW_POSIX_TLS_REQUIRE with io lacking a starttls hook.
  */
 SMTPW_API int smtpw_posix_send_fd(int fd, const smtpw_posix_send_opts *opts,
                                   smtpw_posix_send_result *res);

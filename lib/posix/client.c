@@ -26,6 +26,7 @@
 #define CONNECT_TIMEOUT_MS 30000u
 #define INBUF 4096       /* > the core's longest reply line (2048 by default) */
 #define BODYBUF 65536    /* one body write; the terminator always shares the last */
+#define DRAIN_MAX 65536  /* clear-text bytes dropped after 220 before giving up */
 
 /* The core lives in caller memory: a stack buffer aligned for anything. */
 typedef union {
@@ -50,9 +51,10 @@ typedef struct sess {
     smtpw_posix_reply cur;
     size_t curlen;
     /* replies the flow decides on */
-    smtpw_posix_reply greeting, hello, mail, data, body;
+    smtpw_posix_reply greeting, hello, mail, data, body, starttls;
     smtpw_posix_reply closing; /* a 421: the server is going away */
     int closed;
+    uint32_t tls;                /* SMTPW_POSIX_TLS_* in force (NEVER for version 1) */
 } sess;
 
 static long long now_ms(void)
@@ -71,6 +73,11 @@ static void trace(const sess *s, int dir, const char *p, size_t n)
 {
     if (s->o->trace)
         s->o->trace(s->o->trace_arg, dir, p, n);
+}
+
+static void note(const sess *s, const char *text)
+{
+    trace(s, SMTPW_POSIX_TRACE_INFO, text, strlen(text));
 }
 
 /* Wait until fd is ready for ev or the deadline passes. */
@@ -190,6 +197,9 @@ static void file_reply(sess *s, const smtpw_reply *ev)
         break;
     case SMTPW_CMD_DATA:
         copy_reply(&s->data, r);
+        break;
+    case SMTPW_CMD_STARTTLS:
+        copy_reply(&s->starttls, r);
         break;
     case SMTPW_CMD_BODY:
         copy_reply(&s->body, r);
@@ -358,8 +368,13 @@ static int send_body(sess *s, const uint8_t *body, size_t len, int with_body)
 static int check_opts(const smtpw_posix_send_opts *o, const smtpw_posix_send_result *r)
 {
     size_t i;
-    if (!o || !r || o->version != SMTPW_POSIX_SEND_VERSION || !o->from ||
+    if (!o || !r || o->version < 1 || o->version > SMTPW_POSIX_SEND_VERSION || !o->from ||
         (o->nrcpt > 0 && !o->rcpt) || (o->bodylen > 0 && !o->body))
+        return SMTPW_E_INVALID_ARG;
+    /* o->tls exists only from version 2 on */
+    if (o->version >= 2 &&
+        (o->tls > SMTPW_POSIX_TLS_REQUIRE ||
+         (o->tls == SMTPW_POSIX_TLS_REQUIRE && (!o->io || !o->io->starttls))))
         return SMTPW_E_INVALID_ARG;
     if (o->nrcpt == 0)
         return SMTPW_E_INVALID_ARG;
@@ -431,6 +446,127 @@ static void rset_quit(sess *s)
         }                                                                                     \
     } while (0)
 
+/* EHLO, or HELO when EHLO is not recognised (RFC 5321 4.1.4).  Returns 0
+ * after a 2xx, 1 when the attempt ended on the reply (recorded), or < 0. */
+static int hello(sess *s, const char *helo)
+{
+    int rc;
+    QUEUE(s, smtpw_client_ehlo(s->c, helo, strlen(helo)), rc);
+    if (rc == 0)
+        rc = read_reply(s);
+    if (rc)
+        return rc;
+    if (s->hello.code == 500 || s->hello.code == 502) {
+        QUEUE(s, smtpw_client_helo(s->c, helo, strlen(helo)), rc);
+        if (rc == 0)
+            rc = read_reply(s);
+        if (rc)
+            return rc;
+    }
+    if (!is2xx(s->hello.code)) {
+        if (s->hello.code != 421)
+            quit(s);
+        stop_at(s, s->hello.cmd, &s->hello);
+        return 1;
+    }
+    return 0;
+}
+
+/* RFC 3207 4.2: after the 220 the server must send nothing until the
+ * handshake, and in TLS the client speaks first, so every byte already
+ * here or readable now was sent in clear and could have been injected
+ * (the client's side of CVE-2011-0411): drop it, never parse it. */
+static int drain_clear(sess *s)
+{
+    size_t dropped = s->inlen;
+    char msg[96];
+    s->inlen = 0;
+    while (dropped <= DRAIN_MAX) {
+        size_t got = 0;
+        unsigned wait = SMTPW_WANT_READ;
+        int rc = s->io->read(s->io_ctx, s->fd, s->in, sizeof s->in, &got, &wait);
+        if (rc != 0 || got == 0 || got > sizeof s->in)
+            break; /* AGAIN: all gone; EOF or an error: the handshake will fail */
+        dropped += got;
+    }
+    if (dropped > 0) {
+        int k = snprintf(msg, sizeof msg,
+                         "discarded %lu octets sent in clear after the 220 (RFC 3207 4.2)",
+                         (unsigned long)dropped);
+        if (k > 0)
+            trace(s, SMTPW_POSIX_TRACE_INFO, msg, (size_t)k);
+    }
+    return dropped > DRAIN_MAX ? SMTPW_E_TLS : 0;
+}
+
+/* Run the starttls hook to completion, bounded like a command. */
+static int handshake(sess *s)
+{
+    long long deadline = now_ms() + wait_ms(s, SMTPW_TIMEOUT_COMMAND);
+    for (;;) {
+        unsigned wait = SMTPW_WANT_READ;
+        int rc = s->io->starttls(s->io_ctx, s->fd, &wait);
+        if (rc == 0)
+            return 0;
+        if (rc != SMTPW_E_AGAIN)
+            return SMTPW_E_TLS;
+        rc = wait_fd(s->fd, poll_events(wait), deadline);
+        if (rc)
+            return rc;
+    }
+}
+
+/* The TLS policy after the first 2xx EHLO (RFC 3207).  Returns 0 to go on
+ * (in TLS after a fresh EHLO, or in clear when the policy allows), 1 when
+ * the attempt ended on a reply (recorded), or < 0: SMTPW_E_TLS with
+ * s->r->reply saying why, or another error. */
+static int start_tls(sess *s, const char *helo)
+{
+    int rc;
+    if (!(smtpw_client_extensions(s->c) & SMTPW_EXT_STARTTLS) || !s->io->starttls) {
+        if (s->tls == SMTPW_POSIX_TLS_REQUIRE) {
+            copy_reply(&s->r->reply, &s->hello);
+            quit(s);
+            return SMTPW_E_TLS;
+        }
+        note(s, s->io->starttls ? "STARTTLS not offered: continuing without TLS"
+                                : "no starttls hook: continuing without TLS");
+        return 0;
+    }
+    QUEUE(s, smtpw_client_starttls(s->c), rc);
+    if (rc == 0)
+        rc = read_reply(s);
+    if (rc)
+        return rc;
+    if (s->closed) {
+        stop_at(s, s->closing.cmd, &s->closing);
+        return 1;
+    }
+    if (s->starttls.code != 220) {
+        /* RFC 3207 4: the session stays usable in clear after a refusal */
+        if (s->tls == SMTPW_POSIX_TLS_REQUIRE) {
+            copy_reply(&s->r->reply, &s->starttls);
+            quit(s);
+            return SMTPW_E_TLS;
+        }
+        note(s, "STARTTLS refused: continuing without TLS");
+        return 0;
+    }
+    /* a failed handshake leaves no usable session: no QUIT in clear */
+    memset(&s->r->reply, 0, sizeof s->r->reply);
+    rc = drain_clear(s);
+    if (rc == 0)
+        rc = handshake(s);
+    if (rc == 0)
+        rc = smtpw_client_tls_started(s->c);
+    if (rc)
+        return SMTPW_E_TLS;
+    note(s, "TLS started");
+    /* RFC 3207 4.2: forget what the server said before; ask again */
+    memset(&s->hello, 0, sizeof s->hello);
+    return hello(s, helo);
+}
+
 static int run(sess *s)
 {
     const smtpw_posix_send_opts *o = s->o;
@@ -451,24 +587,11 @@ static int run(sess *s)
         return stop_at(s, SMTPW_CMD_GREETING, &s->greeting);
     }
 
-    /* RFC 5321 4.1.4: HELO when EHLO is not recognised */
-    QUEUE(s, smtpw_client_ehlo(s->c, helo, strlen(helo)), rc);
-    if (rc == 0)
-        rc = read_reply(s);
+    rc = hello(s, helo);
+    if (rc == 0 && s->tls != SMTPW_POSIX_TLS_NEVER)
+        rc = start_tls(s, helo);
     if (rc)
-        return rc;
-    if (s->hello.code == 500 || s->hello.code == 502) {
-        QUEUE(s, smtpw_client_helo(s->c, helo, strlen(helo)), rc);
-        if (rc == 0)
-            rc = read_reply(s);
-        if (rc)
-            return rc;
-    }
-    if (!is2xx(s->hello.code)) {
-        if (s->hello.code != 421)
-            quit(s);
-        return stop_at(s, s->hello.cmd, &s->hello);
-    }
+        return rc > 0 ? 0 : rc;
 
     ext = smtpw_client_extensions(s->c);
     if (eightbit)
@@ -604,6 +727,7 @@ int smtpw_posix_send_fd(int fd, const smtpw_posix_send_opts *opts, smtpw_posix_s
         s.r = res;
         s.io = opts->io ? opts->io : smtpw_posix_io_plain();
         s.io_ctx = opts->io_ctx;
+        s.tls = opts->version >= 2 ? opts->tls : SMTPW_POSIX_TLS_NEVER;
         if (!s.io->read || !s.io->write)
             rc = SMTPW_E_INVALID_ARG;
         if (rc == 0)

@@ -561,6 +561,307 @@ static void rfc5321_3_1_554_greeting_then_quit(void **state)
     free(rec);
 }
 
+/* ---- STARTTLS (RFC 3207) through fake hooks: "TLS" is the identity, so
+ * the fake server's recording shows every byte in order ---- */
+
+typedef struct ftls {
+    int handshakes, fail, active;
+    size_t tx_tls; /* bytes written through the hook after the handshake */
+} ftls;
+
+static int ftls_read(void *ctx, int fd, uint8_t *buf, size_t cap, size_t *got, unsigned *wait)
+{
+    (void)ctx;
+    return smtpw_posix_plain_read(NULL, fd, buf, cap, got, wait);
+}
+
+static int ftls_write(void *ctx, int fd, const uint8_t *buf, size_t len, size_t *sent,
+                      unsigned *wait)
+{
+    ftls *t = ctx;
+    int rc = smtpw_posix_plain_write(NULL, fd, buf, len, sent, wait);
+    if (rc == 0 && t->active)
+        t->tx_tls += *sent;
+    return rc;
+}
+
+static int ftls_starttls(void *ctx, int fd, unsigned *wait)
+{
+    ftls *t = ctx;
+    (void)fd;
+    (void)wait;
+    t->handshakes++;
+    if (t->fail)
+        return SMTPW_E_TLS;
+    t->active = 1;
+    return 0;
+}
+
+static const smtpw_posix_io ftls_io = {ftls_read, ftls_write, ftls_starttls, NULL, NULL};
+
+static const char *const one_rcpt[] = {"b@y.test"};
+
+static void tls_opts(smtpw_posix_send_opts *o, ftls *t, uint32_t policy)
+{
+    opts_for(o, one_rcpt, 1, "hi\n");
+    memset(t, 0, sizeof *t);
+    o->io = &ftls_io;
+    o->io_ctx = t;
+    o->tls = policy;
+}
+
+/* the rest of a plain one-at-a-time transaction after EHLO */
+static void srv_txn(fake *f)
+{
+    rd_line(f);
+    wr(f, "250 ok\r\n");
+    rd_line(f);
+    wr(f, "250 ok\r\n");
+    rd_line(f);
+    wr(f, "354 go\r\n");
+    rd_data(f);
+    wr(f, "250 queued\r\n");
+    rd_line(f);
+    wr(f, "221 bye\r\n");
+}
+
+static void srv_inject(fake *f)
+{
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "250-fake\r\n250 STARTTLS\r\n");
+    rd_line(f);
+    /* one write: the injected reply sits right behind the 220 */
+    wr(f, "220 go\r\n250 injected\r\n");
+    rd_line(f);
+    /* after TLS: STARTTLS again on offer, which the client must ignore */
+    wr(f, "250-real\r\n250 STARTTLS\r\n");
+    srv_txn(f);
+}
+
+static void trace_log(void *arg, int dir, const char *line, size_t len)
+{
+    char *log = arg;
+    size_t n = strlen(log);
+    if (n + len + 4 < 2048) {
+        log[n] = dir == SMTPW_POSIX_TRACE_INFO ? '*' : dir == SMTPW_POSIX_TRACE_SERVER ? 'S' : 'C';
+        memcpy(log + n + 1, line, len);
+        log[n + 1 + len] = '\n';
+        log[n + 2 + len] = '\0';
+    }
+}
+
+/* RFC 3207 4.2: bytes after the 220 are dropped unread (the client mirror
+ * of CVE-2011-0411), the handshake runs, EHLO is sent again and its reply
+ * alone counts; STARTTLS is not sent twice. */
+static void rfc3207_4_2_injected_reply_discarded_then_ehlo(void **state)
+{
+    static const char before[] = "EHLO client.test\r\nSTARTTLS\r\n";
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    ftls t;
+    char *rec, log[2048] = "";
+    size_t reclen;
+    peer p;
+    (void)state;
+    tls_opts(&o, &t, SMTPW_POSIX_TLS_REQUIRE);
+    o.trace = trace_log;
+    o.trace_arg = log;
+    r.rcpt = NULL;
+    p = start(srv_inject);
+    assert_int_equal(smtpw_posix_send_fd(p.fd, &o, &r), 0);
+    rec = finish(&p, &reclen);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.delivered, 1);
+    assert_int_equal(t.handshakes, 1);
+    assert_string_equal(rec, "EHLO client.test\r\nSTARTTLS\r\n"
+                             "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+                             "RCPT TO:<b@y.test>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n");
+    /* everything after STARTTLS went through the hook in TLS mode */
+    assert_int_equal(t.tx_tls, reclen - strlen(before));
+    assert_string_equal(log, "S220 fake\nCEHLO client.test\nS250-fake\nS250 STARTTLS\n"
+                             "CSTARTTLS\nS220 go\n"
+                             "*discarded 14 octets sent in clear after the 220 (RFC 3207 4.2)\n"
+                             "*TLS started\n"
+                             "CEHLO client.test\nS250-real\nS250 STARTTLS\n"
+                             "CMAIL FROM:<a@x.test>\nS250 ok\nCRCPT TO:<b@y.test>\nS250 ok\n"
+                             "CDATA\nS354 go\nC(message body, 3 octets, and \".\")\n"
+                             "S250 queued\nCQUIT\nS221 bye\n");
+    free(rec);
+}
+
+static void srv_no_starttls(fake *f)
+{
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "250-fake\r\n250 8BITMIME\r\n");
+    srv_txn(f);
+}
+
+/* RFC 3207 4: TLS required but not offered: QUIT, no MAIL; the EHLO reply
+ * says why.  Opportunistic goes on in clear and never calls the hook. */
+static void rfc3207_4_require_not_offered_no_mail(void **state)
+{
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    ftls t;
+    char *rec;
+    (void)state;
+    tls_opts(&o, &t, SMTPW_POSIX_TLS_REQUIRE);
+    r.rcpt = NULL;
+    run(srv_no_starttls, &o, &r, &rec);
+    assert_int_equal(r.err, SMTPW_E_TLS);
+    assert_int_equal(r.delivered, 0);
+    assert_int_equal(r.stage, SMTPW_CMD_NONE);
+    assert_int_equal(r.reply.code, 250);
+    assert_int_equal(r.reply.cmd, SMTPW_CMD_EHLO);
+    assert_int_equal(t.handshakes, 0);
+    assert_string_equal(rec, "EHLO client.test\r\nQUIT\r\n");
+    free(rec);
+
+    tls_opts(&o, &t, SMTPW_POSIX_TLS_OPPORTUNISTIC);
+    run(srv_no_starttls, &o, &r, &rec);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.delivered, 1);
+    assert_int_equal(t.handshakes, 0);
+    assert_string_equal(rec, "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+                             "RCPT TO:<b@y.test>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n");
+    free(rec);
+}
+
+static void srv_454(fake *f)
+{
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "250-fake\r\n250 STARTTLS\r\n");
+    rd_line(f);
+    wr(f, "454 4.7.0 TLS not available\r\n");
+    srv_txn(f);
+}
+
+/* RFC 3207 4: after 454 the session goes on in clear in the same state:
+ * opportunistic sends MAIL without a new EHLO; required quits. */
+static void rfc3207_4_454_opportunistic_continues_required_quits(void **state)
+{
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    ftls t;
+    char *rec;
+    (void)state;
+    tls_opts(&o, &t, SMTPW_POSIX_TLS_OPPORTUNISTIC);
+    r.rcpt = NULL;
+    run(srv_454, &o, &r, &rec);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.delivered, 1);
+    assert_int_equal(t.handshakes, 0);
+    assert_string_equal(rec, "EHLO client.test\r\nSTARTTLS\r\nMAIL FROM:<a@x.test>\r\n"
+                             "RCPT TO:<b@y.test>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n");
+    free(rec);
+
+    tls_opts(&o, &t, SMTPW_POSIX_TLS_REQUIRE);
+    run(srv_454, &o, &r, &rec);
+    assert_int_equal(r.err, SMTPW_E_TLS);
+    assert_int_equal(r.delivered, 0);
+    assert_int_equal(r.reply.code, 454);
+    assert_int_equal(r.reply.cmd, SMTPW_CMD_STARTTLS);
+    assert_string_equal(r.reply.text, "454 4.7.0 TLS not available");
+    assert_string_equal(rec, "EHLO client.test\r\nSTARTTLS\r\nQUIT\r\n");
+    free(rec);
+}
+
+static void srv_tls_then_wait(fake *f)
+{
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "250-fake\r\n250 STARTTLS\r\n");
+    rd_line(f);
+    wr(f, "220 go\r\n");
+}
+
+/* A failed handshake leaves no usable channel: the attempt ends with
+ * SMTPW_E_TLS, reply code 0, and not one more byte in clear (no QUIT). */
+static void rfc3207_4_failed_handshake_ends_silently(void **state)
+{
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    ftls t;
+    char *rec;
+    (void)state;
+    tls_opts(&o, &t, SMTPW_POSIX_TLS_OPPORTUNISTIC);
+    t.fail = 1;
+    r.rcpt = NULL;
+    run(srv_tls_then_wait, &o, &r, &rec);
+    assert_int_equal(r.err, SMTPW_E_TLS);
+    assert_int_equal(r.delivered, 0);
+    assert_int_equal(r.reply.code, 0);
+    assert_int_equal(t.handshakes, 1);
+    assert_string_equal(rec, "EHLO client.test\r\nSTARTTLS\r\n");
+    free(rec);
+}
+
+static void srv_offers_starttls(fake *f)
+{
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "250-fake\r\n250 STARTTLS\r\n");
+    srv_txn(f);
+}
+
+/* The default stays plaintext, and a version 1 options struct (which has
+ * no tls field) is never read past its end: no STARTTLS either way. */
+static void tls_never_by_default_and_for_version_1(void **state)
+{
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    ftls t;
+    char *rec;
+    (void)state;
+    opts_for(&o, one_rcpt, 1, "hi\n");
+    assert_int_equal(o.version, 2);
+    assert_int_equal(o.tls, SMTPW_POSIX_TLS_NEVER);
+    r.rcpt = NULL;
+    run(srv_offers_starttls, &o, &r, &rec);
+    assert_int_equal(r.delivered, 1);
+    assert_null(strstr(rec, "STARTTLS"));
+    free(rec);
+
+    tls_opts(&o, &t, SMTPW_POSIX_TLS_REQUIRE);
+    o.version = 1;
+    run(srv_offers_starttls, &o, &r, &rec);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.delivered, 1);
+    assert_int_equal(t.handshakes, 0);
+    assert_string_equal(rec, "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+                             "RCPT TO:<b@y.test>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n");
+    free(rec);
+}
+
+/* Bad policies are refused before a byte is sent: an unknown value, and
+ * REQUIRE over hooks that cannot start TLS.  OPPORTUNISTIC over plain
+ * hooks is allowed (it runs, and here meets a closed peer). */
+static void tls_policy_checked_before_sending(void **state)
+{
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    int sv[2];
+    char c;
+    (void)state;
+    opts_for(&o, one_rcpt, 1, "hi\n");
+    r.rcpt = NULL;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    o.tls = 3;
+    assert_int_equal(smtpw_posix_send_fd(sv[0], &o, &r), SMTPW_E_INVALID_ARG);
+    assert_int_equal(r.err, SMTPW_E_INVALID_ARG);
+    o.tls = SMTPW_POSIX_TLS_REQUIRE; /* io NULL: plain, no starttls hook */
+    assert_int_equal(smtpw_posix_send_fd(sv[0], &o, &r), SMTPW_E_INVALID_ARG);
+    assert_int_equal(recv(sv[1], &c, 1, MSG_DONTWAIT), -1);
+    assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+    close(sv[1]);
+    o.tls = SMTPW_POSIX_TLS_OPPORTUNISTIC;
+    assert_int_equal(smtpw_posix_send_fd(sv[0], &o, &r), SMTPW_E_IO);
+    close(sv[0]);
+}
+
 /* ---- the body goes out in large writes, the terminator in the last ---- */
 
 typedef struct write_log {
@@ -918,6 +1219,12 @@ int main(void)
         cmocka_unit_test(rfc5321_4_1_4_helo_after_ehlo_502),
         cmocka_unit_test(rfc5321_3_1_554_greeting_then_quit),
         cmocka_unit_test(body_in_large_writes_with_the_terminator),
+        cmocka_unit_test(rfc3207_4_2_injected_reply_discarded_then_ehlo),
+        cmocka_unit_test(rfc3207_4_require_not_offered_no_mail),
+        cmocka_unit_test(rfc3207_4_454_opportunistic_continues_required_quits),
+        cmocka_unit_test(rfc3207_4_failed_handshake_ends_silently),
+        cmocka_unit_test(tls_never_by_default_and_for_version_1),
+        cmocka_unit_test(tls_policy_checked_before_sending),
         cmocka_unit_test(rfc5321_5_1_mx_preference_order),
         cmocka_unit_test(rfc1035_4_1_4_pointer_chain),
         cmocka_unit_test(rfc1035_4_1_4_pointer_loops_refused),
