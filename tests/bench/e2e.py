@@ -10,6 +10,11 @@ the pipelining generator ../shared/tools/pipesource.c (-P -s 20 -m 20000,
 server's own CPU per message (utime+stime from /proc/PID/stat).  Then
 system calls per message (strace -c -f on the server) and user-space memory
 per idle connection after EHLO (VmRSS growth over 1000 connections).
+Client side: the client core (tests/bench/bench_send) beside pipesource
+-P -s 1, each sending 20000 pipelined 1 KiB messages on one connection to
+the same smtp-sink; client CPU per message from the child's rusage.  And
+smtpwire-send, one 1 KiB message per process, 50 runs, wall time per
+message beside msmtp doing the same.
 Only 127.0.0.1 is used; every run is bounded in count and time.
 """
 import os, re, shutil, signal, socket, subprocess, sys, tempfile, time
@@ -146,6 +151,67 @@ def idle_memory(server, n=1000):
     return grown * 1024 / n
 
 
+def child_cpu(cmd):
+    """Run cmd; return (stdout, user+sys CPU seconds, wall seconds)."""
+    t0 = time.time()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed: {out[-500:]}")
+    return out, ru.ru_utime + ru.ru_stime, time.time() - t0
+
+
+def client_side(build, pipesource, rounds, msgs):
+    print()
+    print(f"client side: {msgs} pipelined 1 KiB messages on one connection to smtp-sink")
+    bench_send = os.path.join(build, "tests", "bench", "bench_send")
+    res = {"smtpwire": [], "pipesource": []}
+    for r in range(rounds):
+        for kind in ("smtpwire", "pipesource"):
+            srv = Server("smtp-sink", build)
+            try:
+                addr = f"127.0.0.1:{srv.port}"
+                cmd = ([bench_send, "-m", str(msgs), "-l", "1024", addr] if kind == "smtpwire"
+                       else [pipesource, "-P", "-s", "1", "-m", str(msgs), "-l", "1024", addr])
+                out, cpu, wall = child_cpu(cmd)
+            finally:
+                srv.stop()
+            res[kind].append((msgs / wall, cpu * 1e6 / msgs))
+            print(f"  round {r + 1} {kind:<10} {msgs / wall:9.0f} msg/s {cpu * 1e6 / msgs:7.2f} us CPU/msg",
+                  flush=True)
+    med = lambda k, i: sorted(x[i] for x in res[k])[len(res[k]) // 2]
+    print(f"  client CPU per message: smtpwire {med('smtpwire', 1):.2f} us vs pipesource "
+          f"{med('pipesource', 1):.2f} us (x{med('smtpwire', 1) / med('pipesource', 1):.2f})")
+
+
+def sender_wall(build, runs=50):
+    send = os.path.join(build, "examples", "smtpwire-send")
+    msg = b"From: a@example.com\nTo: b@example.org\nSubject: bench\n\n" + b"x" * 1000 + b"\n"
+    srv = Server("smtp-sink", build)
+    try:
+        tools = [("smtpwire-send", [send, "--server", f"127.0.0.1:{srv.port}", "--from",
+                                    "a@example.com", "--to", "b@example.org"])]
+        if shutil.which("msmtp"):
+            tools.append(("msmtp", ["msmtp", "--host=127.0.0.1", f"--port={srv.port}",
+                                    "--auth=off", "--tls=off", "--from=a@example.com",
+                                    "b@example.org"]))
+        print()
+        print(f"one 1 KiB message per process against smtp-sink, {runs} runs (ms wall per message):")
+        for name, cmd in tools:
+            times = []
+            for _ in range(runs):
+                t0 = time.time()
+                subprocess.run(cmd, input=msg, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, check=True, timeout=30)
+                times.append((time.time() - t0) * 1000)
+            times.sort()
+            print(f"  {name:<14} median {times[len(times) // 2]:6.2f} ms, best {times[0]:6.2f} ms")
+    finally:
+        srv.stop()
+
+
 def main():
     args = sys.argv[1:]
     if not args:
@@ -196,6 +262,8 @@ def main():
         print(f"  memory per idle connection after EHLO: {idle_memory(srv):.0f} bytes (VmRSS growth / 1000)")
     finally:
         srv.stop()
+    client_side(build, pipesource, rounds, 20000 // scale)
+    sender_wall(build)
     shutil.rmtree(tmp)
 
 
