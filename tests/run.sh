@@ -41,6 +41,17 @@ CC=gcc meson setup build-test -Dwerror=true >/dev/null
 ninja -C build-test
 meson test -C build-test --print-errorlogs --no-suite fuzz
 
+step "meson install, then a program built against the installed library with pkg-config"
+dest="$top/build-test/destdir"
+rm -rf "$dest"
+DESTDIR="$dest" meson install -C build-test --quiet >/dev/null
+pcdir=$(dirname "$(find "$dest" -name smtpwire.pc | head -n 1)")
+libdir=$(dirname "$(find "$dest" -name 'libsmtpwire.so.0' | head -n 1)")
+flags=$(PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$dest" pkg-config --cflags --libs smtpwire)
+cc -std=c99 -pedantic-errors -Wall -Wextra -Werror -o build-test/embed-installed \
+    examples/embed-static.c $flags
+LD_LIBRARY_PATH="$libdir" sh tests/embed_static.sh build-test/embed-installed
+
 step "AddressSanitizer + UndefinedBehaviorSanitizer"
 rm -rf build-asan
 CC=gcc meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false \
