@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
@@ -41,6 +42,8 @@
 #define BODY_BUF 65536u /* one file write per this many body bytes */
 #define MAX_ACCEPT_PER_TURN 64
 #define DRAIN_MS 2000u /* --max-messages: how long open sessions may linger */
+#define ACCEPT_PAUSE_MS 100u /* out of descriptors: stop accepting this long */
+#define FD_HEADROOM 16u /* descriptors kept for the listener, the signal pipe, stdio */
 
 typedef struct txn {
     char *env; /* "sender\0rcpt1\0rcpt2\0..." */
@@ -78,6 +81,8 @@ typedef struct server {
     size_t ncommit, capcommit;
     void *tls; /* tls_server, or NULL */
     uint64_t now;
+    size_t max_sessions;   /* --max-connections, or what the fd limit allows */
+    uint64_t accept_pause; /* no accept() before this time (fd exhaustion) */
 } server;
 
 static volatile sig_atomic_t got_signal;
@@ -106,6 +111,13 @@ static void usage(FILE *f)
             "  --max-size BYTES      SIZE limit, 0 for none (default 10485760)\n"
             "  --max-recipients N    recipients per message (default 100)\n"
             "  --max-messages N      exit after storing N messages\n"
+            "  --max-connections N   concurrent sessions; more get 421 (default: what the\n"
+            "                        descriptor limit allows, two per session)\n"
+            "  --timeout SECONDS     idle timeout of a session, 0 for RFC 5321 4.5.3.2's\n"
+            "                        5 minutes (default 0)\n"
+            "  --bare-command POLICY bare CR/LF in commands: reject, normalize or keep\n"
+            "  --bare-body POLICY    bare CR/LF in message bodies: reject, normalize or keep\n"
+            "                        (default reject; never ends a message either way)\n"
 #ifdef SMTPW_HAVE_OPENSSL
             "  --tls-cert FILE       offer STARTTLS with this certificate chain (PEM)\n"
             "  --tls-key FILE        the private key for --tls-cert (PEM)\n"
@@ -249,13 +261,17 @@ static void reply(session *s, unsigned code, const char *text)
     }
 }
 
+/* Queue a finished message for the group commit.  Out of memory it is
+ * refused at once: a DATA_END left unanswered would hold the session for
+ * ever, as the adapter runs no timeout while the application owes a reply. */
 static void commit_push(server *srv, session *s)
 {
     if (srv->ncommit == srv->capcommit) {
         size_t cap = srv->capcommit ? srv->capcommit * 2 : 64;
         session **c = (session **)realloc(srv->commit, cap * sizeof *c);
         if (!c) {
-            s->t->failed = 1;
+            txn_free(s);
+            reply(s, 451, "Cannot store the message now");
             return;
         }
         srv->commit = c;
@@ -461,6 +477,18 @@ static void fmt_peer(const struct sockaddr_storage *ss, char *out, size_t cap)
     }
 }
 
+/* A connection over --max-connections: one non-blocking 421 (RFC 5321
+ * 3.1 allows it instead of the greeting), then close. */
+static void turn_away(server *srv, int fd)
+{
+    char msg[320];
+    int n = snprintf(msg, sizeof msg,
+                     "421 4.3.2 %s Too many connections, try again later\r\n", srv->hostname);
+    if (n > 0 && (size_t)n < sizeof msg)
+        (void)send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)close(fd);
+}
+
 static void accept_some(server *srv, int lfd)
 {
     int i;
@@ -471,8 +499,20 @@ static void accept_some(server *srv, int lfd)
         session *s;
         int one = 1, rc;
         int fd = accept(lfd, (struct sockaddr *)(void *)&ss, &sl);
-        if (fd < 0)
-            return; /* EAGAIN, or out of descriptors: try next turn */
+        if (fd < 0) {
+            /* Out of descriptors or memory: the connection stays queued and
+             * the listener stays readable, so polling it again at once would
+             * spin.  Leave it out of poll() for a moment. */
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                srv->accept_pause = srv->now + ACCEPT_PAUSE_MS;
+            else if (errno == ECONNABORTED || errno == EINTR || errno == EPROTO)
+                continue; /* that one is gone; others may wait */
+            return; /* EAGAIN: nothing more */
+        }
+        if (srv->nsess >= srv->max_sessions) {
+            turn_away(srv, fd);
+            continue;
+        }
         if (fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
             close(fd);
             continue;
@@ -586,6 +626,39 @@ static int listen_on(const char *spec, char *shown, size_t shownlen)
     return fd;
 }
 
+static uint32_t parse_bare(const char *opt, const char *v)
+{
+    if (!strcmp(v, "reject"))
+        return SMTPW_BARE_REJECT;
+    if (!strcmp(v, "normalize"))
+        return SMTPW_BARE_NORMALIZE;
+    if (!strcmp(v, "keep"))
+        return SMTPW_BARE_KEEP;
+    die_usage("not reject, normalize or keep", opt);
+    return SMTPW_BARE_REJECT;
+}
+
+/* Raise the soft descriptor limit to the hard one, and size the session
+ * table so that every session can also hold an open message file: running
+ * out of descriptors then never costs a message, only a 421 at connect. */
+static size_t sessions_allowed(void)
+{
+    struct rlimit rl;
+    rlim_t n;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 256;
+    if (rl.rlim_cur != rl.rlim_max) {
+        struct rlimit up = rl;
+        up.rlim_cur = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+            rl = up;
+    }
+    n = rl.rlim_cur == RLIM_INFINITY ? 1048576 : rl.rlim_cur;
+    if (n <= FD_HEADROOM + 2)
+        return 1;
+    return (size_t)((n - FD_HEADROOM) / 2);
+}
+
 static void default_hostname(char *out, size_t cap)
 {
     if (gethostname(out, cap) != 0 || out[0] == '\0' ||
@@ -608,6 +681,8 @@ int main(int argc, char **argv)
     int lfd, sp[2], i, rc;
     int draining = 0;
     uint64_t drain_until = 0;
+    size_t max_conn = 0;
+    uint32_t timeout_s = 0;
     struct sigaction sa;
 
     smtpw_server_config_init(&srv.cfg);
@@ -636,7 +711,9 @@ int main(int argc, char **argv)
         if (strcmp(name, "--listen") && strcmp(name, "--maildir") && strcmp(name, "--hostname") &&
             strcmp(name, "--max-size") && strcmp(name, "--max-recipients") &&
             strcmp(name, "--max-messages") && strcmp(name, "--tls-cert") &&
-            strcmp(name, "--tls-key"))
+            strcmp(name, "--tls-key") && strcmp(name, "--timeout") &&
+            strcmp(name, "--bare-command") && strcmp(name, "--bare-body") &&
+            strcmp(name, "--max-connections"))
             die_usage("unknown option", a);
         if (eq)
             v = eq + 1;
@@ -662,6 +739,16 @@ int main(int argc, char **argv)
                 die_usage("--max-recipients must be at least 1", NULL);
         } else if (!strcmp(name, "--max-messages")) {
             srv.max_messages = (unsigned long)parse_num(name, v, ULONG_MAX);
+        } else if (!strcmp(name, "--max-connections")) {
+            max_conn = (size_t)parse_num(name, v, 1000000);
+            if (max_conn == 0)
+                die_usage("--max-connections must be at least 1", NULL);
+        } else if (!strcmp(name, "--timeout")) {
+            timeout_s = (uint32_t)parse_num(name, v, 86400);
+        } else if (!strcmp(name, "--bare-command")) {
+            srv.cfg.bare_command = parse_bare(name, v);
+        } else if (!strcmp(name, "--bare-body")) {
+            srv.cfg.bare_body = parse_bare(name, v);
         } else if (!strcmp(name, "--tls-cert")) {
             cert = v;
         } else {
@@ -680,6 +767,9 @@ int main(int argc, char **argv)
     }
     srv.cfg.hostname = srv.hostname;
     srv.cfg.hostname_len = strlen(srv.hostname);
+    srv.max_sessions = sessions_allowed(); /* raises the soft fd limit, so always call it */
+    if (max_conn)
+        srv.max_sessions = max_conn; /* the admin's word, even past the fd limit */
 
     if (!srv.sink && maildir_open(&srv.md, maildir_dir, srv.hostname, err, sizeof err) != 0) {
         fprintf(stderr, "smtpwire-server: %s\n", err);
@@ -697,6 +787,7 @@ int main(int argc, char **argv)
     scfg.pool = pool;
     scfg.pool_len = (size_t)POOL_SLOTS * 512u;
     scfg.slot_size = 512;
+    scfg.timeout_ms = timeout_s * 1000u;
     if (!scratch || !pool || !shmem ||
         (rc = smtpw_posix_shared_init(shmem, smtpw_posix_shared_sizeof(), &scfg,
                                       &srv.shared)) != 0) {
@@ -741,8 +832,11 @@ int main(int argc, char **argv)
         }
         pfd[np].fd = sp[0];
         pfd[np++].events = POLLIN;
-        pfd[np].fd = draining ? -1 : lfd;
-        pfd[np++].events = POLLIN;
+        pfd[np].fd = draining || srv.accept_pause > srv.now ? -1 : lfd;
+        pfd[np].events = POLLIN;
+        pfd[np++].revents = 0;
+        if (srv.accept_pause > srv.now && !draining)
+            next = srv.accept_pause;
         for (n = 0; n < srv.nsess; n++) {
             session *s = srv.sess[n];
             short ev = smtpw_posix_server_events(s->conn);
@@ -767,7 +861,7 @@ int main(int argc, char **argv)
         srv.now = smtpw_posix_now_ms();
         if (got_signal)
             break;
-        if (rc > 0 && (pfd[1].revents & POLLIN))
+        if (rc > 0 && pfd[1].fd >= 0 && (pfd[1].revents & POLLIN))
             accept_some(&srv, lfd);
         for (n = 0, k = 2; n < srv.nsess && k < np; n++, k++) {
             session *s = srv.sess[n];

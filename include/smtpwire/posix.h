@@ -118,7 +118,10 @@ typedef struct smtpw_posix_server smtpw_posix_server; /* opaque, one per session
  *   unless SMTPW_POSIX_NO_MALLOC.  May be NULL/0 (malloc only).
  * timeout_ms: 0 applies the RFC 5321 4.5.3.2 lengths; any other value
  *   replaces every one of them (for tests and for busy servers shedding
- *   idle sessions).
+ *   idle sessions).  A completed command or a reply written restarts the
+ *   timeout; bytes that complete nothing (a body, an over-long line being
+ *   dropped) only push it back 10 ms each, so a peer trickling slower than
+ *   100 octets a second still times out (slowloris).
  */
 typedef struct smtpw_posix_shared_config {
     uint32_t version;   /* set by smtpw_posix_shared_config_init() */

@@ -39,6 +39,14 @@ struct smtpw_posix_shared {
 #define F_CLOSED 0x040u     /* fd closed, err is final */
 #define F_PROGRESS 0x080u   /* something moved since the deadline was last set */
 
+/* Bytes that complete nothing (a body, a refused body being dropped, an
+ * over-long line being discarded) each push the deadline back this much,
+ * never past now + the timeout.  A peer must complete commands or keep up
+ * 100 octets a second, else it times out: one byte a second cannot hold a
+ * session forever (slowloris).  RFC 5321 4.5.3.2 bounds each wait; it does
+ * not ask a server to wait on a body that never ends. */
+#define CREDIT_MS_PER_BYTE 10u
+
 struct smtpw_posix_server {
     smtpw_posix_shared *sh;
     const smtpw_posix_io *io;
@@ -46,6 +54,7 @@ struct smtpw_posix_server {
     const uint8_t *in; /* unconsumed input, in scratch or in hold */
     uint8_t *hold;     /* the slot or heap block holding input between steps */
     uint64_t deadline;
+    uint64_t credit; /* body-like bytes consumed since the deadline was last set */
     size_t in_len;
     uint32_t flags;
     unsigned wait; /* SMTPW_WANT_READ/WRITE the blocked hook asked for */
@@ -394,7 +403,12 @@ int smtpw_posix_server_step(smtpw_posix_server *c, int revents, uint64_t now_ms,
             rc = smtpw_server_recv(core, c->in_len ? c->in : no_input, c->in_len, &used, ev);
             if (used) {
                 consume(c, used);
-                progress = 1;
+                /* Body bytes and dropped bytes only earn credit; a command
+                 * shows up as an event or as a reply written. */
+                if (rc == SMTPW_EV_BODY || rc == SMTPW_EV_NONE)
+                    c->credit += used;
+                else
+                    progress = 1;
             }
             if (rc == SMTPW_EV_STARTTLS) {
                 rc = handshake(c);
@@ -406,7 +420,8 @@ int smtpw_posix_server_step(smtpw_posix_server *c, int revents, uint64_t now_ms,
                 goto idle;
             }
             if (rc > 0) {
-                c->flags |= F_PROGRESS;
+                if (rc != SMTPW_EV_BODY)
+                    c->flags |= F_PROGRESS;
                 return rc;
             }
             if (rc == SMTPW_E_CLOSED)
@@ -474,7 +489,12 @@ idle:
         c->deadline = 0; /* the application owes a reply: no peer timeout */
     } else if (progress || (c->flags & F_PROGRESS) || c->deadline == 0) {
         c->deadline = now_ms + timeout_ms(c, kind);
+    } else if (c->credit) {
+        uint64_t cap = now_ms + timeout_ms(c, kind);
+        uint64_t more = c->credit > cap / CREDIT_MS_PER_BYTE ? cap : c->credit * CREDIT_MS_PER_BYTE;
+        c->deadline = c->deadline >= cap || more >= cap - c->deadline ? cap : c->deadline + more;
     }
+    c->credit = 0;
     c->flags &= ~F_PROGRESS;
     if (c->deadline && now_ms >= c->deadline)
         return abort_with(c, SMTPW_E_TIMEOUT); /* RFC 5321 4.5.3.2 */

@@ -625,6 +625,105 @@ static void rfc3207_4_2_starttls_drops_pipelined_plaintext(void **state)
     fx_free(f);
 }
 
+/* Into DATA on session 0 at f->now; the 354 is read by the client. */
+static void to_data(fx *f, run *r)
+{
+    greet(f, 0);
+    client_send(f, 0, "EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n"
+                      "DATA\r\n");
+    assert_int_equal(drive(f, 0, POLLIN, r), 0);
+    assert_string_equal(client_recv(f, 0), EHLO_REPLY "250 2.1.0 Sender ok\r\n"
+                                           "250 2.1.5 Recipient ok\r\n"
+                                           "354 Start mail input; end with <CRLF>.<CRLF>\r\n");
+}
+
+/* Slowloris in DATA: RFC 5321 4.5.3.2.7 bounds the wait for the peer, and
+ * one byte now and then must not hold a session for ever.  Each body byte
+ * buys 10 ms, never past now + timeout: a 1-byte-per-20-ms trickle times
+ * out, with the exact deadlines below. */
+static void rfc5321_4_5_3_2_7_body_trickle_times_out(void **state)
+{
+    fx *f = fx_new(0, 4, 50, 0);
+    run r;
+    static const uint64_t want[] = {1060, 1070, 1080, 1090};
+    size_t i;
+    (void)state;
+    memset(&r, 0, sizeof r);
+    to_data(f, &r);
+    assert_int_equal(smtpw_posix_server_deadline(f->c[0]), 1050);
+    for (i = 0; i < 4; i++) {
+        f->now += 20;
+        client_send(f, 0, "x");
+        assert_int_equal(drive(f, 0, POLLIN, &r), 0);
+        assert_int_equal(smtpw_posix_server_deadline(f->c[0]), want[i]);
+    }
+    f->now += 20; /* 1100: the credit no longer keeps up with the clock */
+    client_send(f, 0, "x");
+    assert_int_equal(drive(f, 0, POLLIN, &r), SMTPW_E_TIMEOUT);
+    assert_string_equal(client_recv(f, 0), "421 4.3.2 " HOST
+                                           " Service not available, closing transmission channel\r\n");
+    assert_int_equal(r.bodylen, 5);
+    fx_free(f);
+}
+
+/* A body that arrives at a normal rate is never cut: each burst moves the
+ * deadline to now + timeout (the cap), for as long as the body lasts. */
+static void rfc5321_4_5_3_2_7_steady_body_keeps_session(void **state)
+{
+    fx *f = fx_new(0, 4, 50, 0);
+    run r;
+    char chunk[1001];
+    int i;
+    (void)state;
+    memset(&r, 0, sizeof r);
+    memset(chunk, 'y', 998);
+    memcpy(chunk + 998, "\r\n", 3);
+    to_data(f, &r);
+    for (i = 0; i < 40; i++) { /* 2 s of fake time, 40 timeouts long */
+        f->now += 49;
+        client_send(f, 0, chunk);
+        r.bodylen = 0;
+        assert_int_equal(drive(f, 0, POLLIN, &r), 0);
+        assert_int_equal(smtpw_posix_server_deadline(f->c[0]), f->now + 50);
+    }
+    client_send(f, 0, ".\r\n");
+    assert_int_equal(drive(f, 0, POLLIN, &r), 0);
+    assert_string_equal(client_recv(f, 0), "250 2.0.0 Message accepted for delivery\r\n");
+    fx_free(f);
+}
+
+/* An endless line without LF is dropped as it comes (500 later), and a
+ * trickle after the first 512 octets times out like a body trickle. */
+static void rfc5321_4_5_3_1_4_endless_line_trickle_times_out(void **state)
+{
+    fx *f = fx_new(0, 4, 50, 0);
+    run r;
+    char big[601];
+    int i;
+    (void)state;
+    memset(&r, 0, sizeof r);
+    memset(big, 'A', 600);
+    big[600] = '\0';
+    greet(f, 0);
+    client_send(f, 0, big);
+    assert_int_equal(drive(f, 0, POLLIN, &r), 0);
+    assert_int_equal(smtpw_posix_server_held(f->c[0]), 0); /* nothing buffered */
+    assert_int_equal(smtpw_posix_server_deadline(f->c[0]), 1050); /* capped */
+    for (i = 0; i < 4; i++) {
+        f->now += 20;
+        client_send(f, 0, "A");
+        assert_int_equal(drive(f, 0, POLLIN, &r), 0);
+        assert_int_equal(smtpw_posix_server_held(f->c[0]), 0);
+    }
+    assert_int_equal(smtpw_posix_server_deadline(f->c[0]), 1090);
+    f->now += 20;
+    client_send(f, 0, "A");
+    assert_int_equal(drive(f, 0, POLLIN, &r), SMTPW_E_TIMEOUT);
+    assert_string_equal(client_recv(f, 0),
+                        "421 " HOST " Service not available, closing transmission channel\r\n");
+    fx_free(f);
+}
+
 static void init_checks_arguments(void **state)
 {
     fx *f = fx_new(0, 4, 0, 0);
@@ -675,6 +774,9 @@ int main(void)
         cmocka_unit_test(shared_scratch_between_sessions),
         cmocka_unit_test(pool_exhausted_without_malloc_ends_session),
         cmocka_unit_test(rfc3207_4_2_starttls_drops_pipelined_plaintext),
+        cmocka_unit_test(rfc5321_4_5_3_2_7_body_trickle_times_out),
+        cmocka_unit_test(rfc5321_4_5_3_2_7_steady_body_keeps_session),
+        cmocka_unit_test(rfc5321_4_5_3_1_4_endless_line_trickle_times_out),
         cmocka_unit_test(init_checks_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

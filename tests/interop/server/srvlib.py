@@ -1,7 +1,7 @@
 """Shared helpers for the smtpwire-server interop tests: start the built
 server on 127.0.0.1 port 0 with a temporary Maildir, read its
 "listening on" line, stop it; skip (77) when a peer program is missing."""
-import os, re, shutil, signal, subprocess, sys, tempfile, time
+import os, re, shutil, signal, socket, subprocess, sys, tempfile, time
 
 SKIP = 77
 
@@ -20,7 +20,7 @@ def need(program):
 
 
 class Server:
-    def __init__(self, exe, *args, maildir=True):
+    def __init__(self, exe, *args, maildir=True, preexec_fn=None):
         self.tmp = tempfile.mkdtemp(prefix="smtpw-interop-")
         self.maildir = os.path.join(self.tmp, "Maildir")
         cmd = [exe, "--listen", "127.0.0.1:0", "--hostname", "mx.test.example"]
@@ -28,7 +28,7 @@ class Server:
             cmd += ["--maildir", self.maildir]
         cmd += list(args)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
+                                     text=True, preexec_fn=preexec_fn)
         line = self.proc.stdout.readline()
         m = re.match(r"listening on 127\.0\.0\.1:(\d+)$", line.strip())
         if not m:
@@ -92,3 +92,55 @@ def split_stored(path):
     info = {"from": m.group("from"), "rcpts": rcpts, "helo": m.group("helo"),
             "proto": m.group("proto"), "id": m.group("id"), "for": m.group("for")}
     return info, data[m.end():]
+
+
+def cpu_ticks(pid):
+    """User plus system CPU time of a process, in clock ticks (proc(5))."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+class Conn:
+    """A raw SMTP client socket for hostile tests: exact bytes out, replies
+    read line by line."""
+
+    def __init__(self, port, timeout=10):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout)
+        self.f = self.sock.makefile("rb")
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def reply(self):
+        """The lines of one reply (b"" as the only line at EOF)."""
+        lines = []
+        while True:
+            line = self.f.readline()
+            lines.append(line)
+            if line[3:4] != b"-":
+                return lines
+
+    def code(self):
+        return self.reply()[-1][:3]
+
+    def codes(self, n):
+        return [self.code() for _ in range(n)]
+
+    def rest(self):
+        """Everything until the server closes (b"" when it sends nothing more)."""
+        data = b""
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                return data
+            if not chunk:
+                return data
+            data += chunk
+
+    def close(self):
+        try:
+            self.f.close()
+            self.sock.close()
+        except OSError:
+            pass
