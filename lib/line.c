@@ -3,10 +3,32 @@
  * SPDX-License-Identifier: MIT */
 #include "line.h"
 
+#include "simd.h"
+
 void smtpw__line_reset(smtpw__line *l)
 {
     l->scan = 0;
     l->discard = 0;
+}
+
+/* Index of the first CR or LF in p[0, n), or n. */
+static size_t first_cr_lf(const uint8_t *p, size_t n)
+{
+    size_t k = 0;
+#if defined(SMTPW_SIMD_SSE2)
+    const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+    while (n - k >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, lf)));
+        if (m != 0)
+            return k + smtpw__first_bit(m);
+        k += 16;
+    }
+#endif
+    while (k < n && p[k] != '\r' && p[k] != '\n')
+        k++;
+    return k;
 }
 
 int smtpw__line_next(smtpw__line *l, const uint8_t *in, size_t len, size_t max, unsigned bare,
@@ -31,6 +53,16 @@ int smtpw__line_next(smtpw__line *l, const uint8_t *in, size_t len, size_t max, 
     /* Only the first max bytes can hold the LF of an acceptable line. */
     lim = len < max ? len : max;
     from = l->scan <= lim ? l->scan : 0; /* a shorter re-presentation: rescan */
+    if (from == 0) {
+        /* The common line, in one pass: its first CR or LF is its CRLF. */
+        size_t k = first_cr_lf(in, lim);
+        if (k + 1 < lim && in[k] == '\r' && in[k + 1] == '\n') {
+            l->scan = 0; /* it may have been past a shorter re-presentation */
+            *consumed = k + 2;
+            *content = k;
+            return SMTPW__LINE_OK;
+        }
+    }
     lf = lim > from ? (const uint8_t *)memchr(in + from, '\n', lim - from) : NULL;
     if (lf == NULL) {
         if (len < max) {

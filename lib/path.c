@@ -27,6 +27,17 @@ static const unsigned char cls[256] = {
 
 typedef const unsigned char *ptr;
 
+/* The first byte in [p, end) without class bit c, or end.  Four bytes a
+ * round while they last: these runs are most of the work on a path. */
+static ptr skip_cls(ptr p, ptr end, unsigned c)
+{
+    while (end - p >= 4 && (cls[p[0]] & cls[p[1]] & cls[p[2]] & cls[p[3]] & c))
+        p += 4;
+    while (p < end && (cls[*p] & c))
+        p++;
+    return p;
+}
+
 /* A UTF-8 sequence at p when the options allow one (RFC 6531 3.3), else 0. */
 static size_t utf8_at(ptr p, ptr end, unsigned opt, uint32_t *flags)
 {
@@ -45,27 +56,17 @@ static size_t utf8_at(ptr p, ptr end, unsigned opt, uint32_t *flags)
 static ptr scan_domain(ptr p, ptr end, unsigned opt, uint32_t *flags)
 {
     for (;;) {
-        int hyphen = 0;
+        ptr s = p;
         size_t k;
-        if (p == end)
-            return NULL;
-        if (cls[*p] & C_LETDIG)
-            p++;
-        else if ((k = utf8_at(p, end, opt, flags)) != 0)
-            p += k;
-        else
-            return NULL;
-        while (p < end) {
-            if (cls[*p] & C_LDH) {
-                hyphen = *p == '-';
-                p++;
-            } else if ((k = utf8_at(p, end, opt, flags)) != 0) {
-                hyphen = 0;
-                p += k;
-            } else
+        for (;;) { /* Let-dig / "-" runs, and U-labels' UTF-8 */
+            p = skip_cls(p, end, C_LDH);
+            if (p == end || (k = utf8_at(p, end, opt, flags)) == 0)
                 break;
+            p += k;
         }
-        if (hyphen) /* Ldh-str ends in Let-dig */
+        /* starts and ends with Let-dig (or UTF-8): the last byte of a
+         * UTF-8 sequence is never '-' */
+        if (p == s || *s == '-' || p[-1] == '-')
             return NULL;
         if (p == end || *p != '.')
             return p;
@@ -73,16 +74,16 @@ static ptr scan_domain(ptr p, ptr end, unsigned opt, uint32_t *flags)
     }
 }
 
-/* IPv4-address-literal = Snum 3("." Snum), Snum 1*3DIGIT 0-255 (4.1.3);
- * exactly [s, e). */
-static int ipv4_ok(ptr s, ptr e)
+/* IPv4-address-literal = Snum 3("." Snum), Snum 1*3DIGIT 0-255 (4.1.3)
+ * at s: returns where it ends, or NULL. */
+static ptr ipv4_end(ptr s, ptr e)
 {
     int i;
     for (i = 0; i < 4; i++) {
         unsigned v = 0, n = 0;
         if (i) {
             if (s == e || *s != '.')
-                return 0;
+                return NULL;
             s++;
         }
         while (s < e && n < 3 && (cls[*s] & C_DIGIT)) {
@@ -91,9 +92,15 @@ static int ipv4_ok(ptr s, ptr e)
             s++;
         }
         if (n == 0 || v > 255)
-            return 0;
+            return NULL;
     }
-    return s == e;
+    return s;
+}
+
+/* Exactly [s, e) is an IPv4-address-literal. */
+static int ipv4_ok(ptr s, ptr e)
+{
+    return ipv4_end(s, e) == e;
 }
 
 /* IPv6-addr (4.1.3): 8 groups of 1-4 HEXDIG, or "::" once with at most 6
@@ -150,6 +157,15 @@ static int ipv6_ok(ptr s, ptr e)
 static ptr scan_literal(ptr p, ptr end, uint32_t *kind, ptr *lit, size_t *litlen)
 {
     ptr s = p + 1, colon = NULL, q;
+    /* The common literal, IPv4, in one pass: digits and dots are
+     * dcontent, so the general scan below would end at the same ']'. */
+    q = ipv4_end(s, end);
+    if (q != NULL && q < end && *q == ']') {
+        *kind = SMTPW_LITERAL_IPV4;
+        *lit = s;
+        *litlen = (size_t)(q - s);
+        return q + 1;
+    }
     p = s;
     while (p < end && (cls[*p] & C_DCONTENT)) {
         if (*p == ':' && colon == NULL)
@@ -196,6 +212,19 @@ static int is_postmaster(ptr s)
     return 1;
 }
 
+/* Every span of out set to z.  One by one from a value, not as a chain
+ * of assignments: a chain reads each span back right after its two
+ * halves were stored, which stalls store forwarding. */
+static void empty_spans(smtpw_path *out, smtpw_span z)
+{
+    out->raw = z;
+    out->mailbox = z;
+    out->local = z;
+    out->domain = z;
+    out->route = z;
+    out->literal = z;
+}
+
 #define SPAN(a, b) smtpw__span((const char *)(a), (size_t)((b) - (a)))
 
 int smtpw_path_parse(const char *text, size_t len, unsigned options, smtpw_path *out,
@@ -213,8 +242,7 @@ int smtpw_path_parse(const char *text, size_t len, unsigned options, smtpw_path 
     b = (ptr)text;
     end = b + len;
     p = b;
-    out->raw = out->mailbox = out->local = out->domain = out->route = out->literal =
-        smtpw__span(text, 0);
+    empty_spans(out, smtpw__span(text, 0));
     out->flags = 0;
     out->literal_kind = SMTPW_LITERAL_NONE;
 
@@ -228,9 +256,8 @@ int smtpw_path_parse(const char *text, size_t len, unsigned options, smtpw_path 
         if (*p == '>') { /* Reverse-path = Path / "<>" (4.1.2) */
             if (!(options & SMTPW_PARSE_REVERSE))
                 return SMTPW_E_SYNTAX;
+            empty_spans(out, smtpw__span(text + 1, 0));
             out->raw = smtpw__span(text, 2);
-            out->mailbox = out->local = out->domain = out->route = out->literal =
-                smtpw__span(text + 1, 0);
             out->flags = SMTPW_PATH_NULL;
             if (consumed)
                 *consumed = 2;
@@ -269,14 +296,13 @@ int smtpw_path_parse(const char *text, size_t len, unsigned options, smtpw_path 
         p++;
         for (;;) {
             unsigned char c;
+            p = skip_cls(p, end, C_QTEXT); /* never '"' or '\\' */
             if (p == end)
                 return SMTPW_E_SYNTAX;
             c = *p;
             if (c == '"')
                 break;
-            if (cls[c] & C_QTEXT)
-                p++;
-            else if (c == '\\') { /* quoted-pairSMTP = "\" %d32-126 */
+            if (c == '\\') { /* quoted-pairSMTP = "\" %d32-126 */
                 if (++p == end)
                     return SMTPW_E_SYNTAX;
                 if (*p >= 32 && *p <= 126)
@@ -295,13 +321,11 @@ int smtpw_path_parse(const char *text, size_t len, unsigned options, smtpw_path 
     } else {
         for (;;) { /* Atom *("." Atom) */
             ptr as = p;
-            while (p < end) {
-                if (cls[*p] & C_ATEXT)
-                    p++;
-                else if ((k = utf8_at(p, end, options, &flags)) != 0)
-                    p += k;
-                else
+            for (;;) {
+                p = skip_cls(p, end, C_ATEXT);
+                if (p == end || (k = utf8_at(p, end, options, &flags)) == 0)
                     break;
+                p += k;
             }
             if (p == as)
                 return SMTPW_E_SYNTAX;

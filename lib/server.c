@@ -106,6 +106,16 @@ static void say(smtpw_server *s, unsigned code, const char *enh, const char *t1,
     s->tail = (uint16_t)(s->tail + n);
 }
 
+/* Queue "250 Ok", a fixed line: one copy. */
+static void say_ok(smtpw_server *s)
+{
+    static const char plain[] = "250 Ok\r\n", enh[] = "250 2.0.0 Ok\r\n";
+    size_t n = s->enh ? sizeof enh - 1 : sizeof plain - 1;
+    q_room(s, SMTPW_MAX_REPLY_LINE);
+    memcpy(s->out + s->tail, s->enh ? enh : plain, n);
+    s->tail = (uint16_t)(s->tail + n);
+}
+
 static void say421(smtpw_server *s)
 {
     if (s->shut && q_room(s, SMTPW_MAX_REPLY_LINE) >= SMTPW_MAX_REPLY_LINE) {
@@ -184,6 +194,17 @@ static int pend(smtpw_server *s, smtpw_event *ev, int type, int cmd)
 /* ------------------------------------------------------------------ */
 /* Commands                                                            */
 
+#define P4(a, b, c, d) \
+    ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+
+static uint32_t load4_lower(const char *p)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    /* |0x20 folds ASCII letters; it maps no other byte onto a letter. */
+    return ((uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24) |
+           0x20202020u;
+}
+
 static int lenient(const smtpw_server *s)
 {
     return (s->flags & SMTPW_SERVER_LENIENT) != 0;
@@ -234,17 +255,20 @@ static int params_spacing_ok(const char *p, size_t n)
     return 1;
 }
 
-/* "FROM:" / "TO:" then the path and the parameter text.  Returns 0, or the
- * event of a rejection. */
+/* "FROM:" / "TO:" then the path and the parameter text (ev->params, and
+ * its start in *ps: the caller reads that, not ev->params, which was just
+ * stored in halves).  Returns 0, or the event of a rejection. */
 static int path_args(smtpw_server *s, smtpw_event *ev, int cmd, const char *a, size_t n,
-                     smtpw_path *path, smtpw_span *params)
+                     smtpw_path *path, size_t *ps)
 {
     int rcpt = cmd == SMTPW_CMD_RCPT;
     size_t kw = rcpt ? 3 : 5, i, used = 0;
     unsigned opt = rcpt ? SMTPW_PARSE_FORWARD : SMTPW_PARSE_REVERSE;
     int r;
 
-    if (n < kw || !smtpw_span_ieq(smtpw__span(a, kw), rcpt ? "TO:" : "FROM:"))
+    /* Letters fold with |0x20; the colon is compared as is. */
+    if (rcpt ? n < 3 || (a[0] | 0x20) != 't' || (a[1] | 0x20) != 'o' || a[2] != ':'
+             : n < 5 || load4_lower(a) != P4('f', 'r', 'o', 'm') || a[4] != ':')
         return rcpt ? REJECT(s, ev, cmd, 501, "5.5.4", "Syntax: RCPT TO:<address>")
                     : REJECT(s, ev, cmd, 501, "5.5.4", "Syntax: MAIL FROM:<address>");
     i = kw;
@@ -264,7 +288,8 @@ static int path_args(smtpw_server *s, smtpw_event *ev, int cmd, const char *a, s
         return rcpt ? REJECT(s, ev, cmd, 501, "5.1.3", "Bad recipient address syntax")
                     : REJECT(s, ev, cmd, 501, "5.1.7", "Bad sender address syntax");
     i += used;
-    *params = smtpw__span(a + n, 0);
+    ev->params = smtpw__span(a + n, 0);
+    *ps = n;
     if (i < n) {
         if (a[i] != ' ')
             return rcpt ? REJECT(s, ev, cmd, 501, "5.1.3", "Bad recipient address syntax")
@@ -276,9 +301,16 @@ static int path_args(smtpw_server *s, smtpw_event *ev, int cmd, const char *a, s
         } else if (!params_spacing_ok(a + i, n - i)) {
             return REJECT(s, ev, cmd, 501, "5.5.4", "Syntax error in parameters");
         }
-        *params = smtpw__span(a + i, n - i);
+        ev->params = smtpw__span(a + i, n - i);
+        *ps = i;
     }
     return 0;
+}
+
+/* key is the 4-letter keyword w (P4, lower case), in any case. */
+static int key_is(smtpw_span key, uint32_t w)
+{
+    return key.len == 4 && load4_lower(key.ptr) == w;
 }
 
 static int cmd_mail(smtpw_server *s, const char *a, size_t n, smtpw_event *ev)
@@ -286,20 +318,21 @@ static int cmd_mail(smtpw_server *s, const char *a, size_t n, smtpw_event *ev)
     const int cmd = SMTPW_CMD_MAIL;
     smtpw_span rest, key, val;
     uint32_t f = 0;
+    size_t ps;
     int r;
 
     if (s->st == ST_INIT)
         return REJECT(s, ev, cmd, 503, "5.5.1", "Send HELO/EHLO first");
     if (s->st != ST_READY)
         return REJECT(s, ev, cmd, 503, "5.5.1", "Nested MAIL command");
-    r = path_args(s, ev, cmd, a, n, &ev->path, &ev->params);
+    r = path_args(s, ev, cmd, a, n, &ev->path, &ps);
     if (r)
         return r;
-    rest = ev->params;
+    rest = smtpw__span(a + ps, n - ps);
     while ((r = smtpw_param_next(&rest, &key, &val)) == 1) {
         if (!s->esmtp && !lenient(s))
             return REJECT(s, ev, cmd, 555, "5.5.4", "Parameters need an EHLO session");
-        if (smtpw_span_ieq(key, "SIZE")) { /* RFC 1870 */
+        if (key_is(key, P4('s', 'i', 'z', 'e'))) { /* RFC 1870 */
             if (f & SMTPW_EVF_SIZE)
                 return REJECT(s, ev, cmd, 501, "5.5.4", "Duplicate SIZE parameter");
             if (smtpw_parse_u64(val, &ev->size) != 0)
@@ -308,7 +341,7 @@ static int cmd_mail(smtpw_server *s, const char *a, size_t n, smtpw_event *ev)
                 return REJECT(s, ev, cmd, 552, "5.3.4",
                               "Message size exceeds fixed maximum message size");
             f |= SMTPW_EVF_SIZE;
-        } else if (smtpw_span_ieq(key, "BODY") && !(s->flags & SMTPW_SERVER_NO_8BITMIME)) {
+        } else if (key_is(key, P4('b', 'o', 'd', 'y')) && !(s->flags & SMTPW_SERVER_NO_8BITMIME)) {
             if (f & (SMTPW_EVF_7BIT | SMTPW_EVF_8BITMIME)) /* RFC 6152 */
                 return REJECT(s, ev, cmd, 501, "5.5.4", "Duplicate BODY parameter");
             if (smtpw_span_ieq(val, "7BIT"))
@@ -343,14 +376,15 @@ static int cmd_rcpt(smtpw_server *s, const char *a, size_t n, smtpw_event *ev)
 {
     const int cmd = SMTPW_CMD_RCPT;
     smtpw_span rest, key, val;
+    size_t ps;
     int r;
 
     if (s->st != ST_MAIL && s->st != ST_RCPT)
         return REJECT(s, ev, cmd, 503, "5.5.1", "Need MAIL before RCPT");
-    r = path_args(s, ev, cmd, a, n, &ev->path, &ev->params);
+    r = path_args(s, ev, cmd, a, n, &ev->path, &ps);
     if (r)
         return r;
-    rest = ev->params;
+    rest = smtpw__span(a + ps, n - ps);
     r = smtpw_param_next(&rest, &key, &val);
     if (r < 0)
         return REJECT(s, ev, cmd, 501, "5.5.4", "Syntax error in parameters");
@@ -382,17 +416,6 @@ static int cmd_starttls(smtpw_server *s, size_t n, size_t inlen, size_t *consume
     *consumed = inlen;
     s->st = ST_TLS;
     return SMTPW_EV_NONE;
-}
-
-#define P4(a, b, c, d) \
-    ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
-
-static uint32_t load4_lower(const char *p)
-{
-    const unsigned char *u = (const unsigned char *)p;
-    /* |0x20 folds ASCII letters; it maps no other byte onto a letter. */
-    return ((uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24) |
-           0x20202020u;
 }
 
 static int verb(const char *L, size_t n, size_t *vlen)
@@ -474,12 +497,12 @@ static int dispatch(smtpw_server *s, const char *L, size_t n, size_t inlen, size
         if (n || i > vlen)
             return REJECT(s, ev, cmd, 501, "5.5.4", "Syntax: RSET");
         reset_transaction(s);
-        say(s, 250, "2.0.0", LIT("Ok"), NULL, 0);
+        say_ok(s);
         ev->type = SMTPW_EV_RSET;
         ev->cmd = cmd;
         return SMTPW_EV_RSET;
     case SMTPW_CMD_NOOP: /* 4.1.1.9: any argument is ignored */
-        say(s, 250, "2.0.0", LIT("Ok"), NULL, 0);
+        say_ok(s);
         ev->cmd = cmd;
         return SMTPW_EV_NONE;
     case SMTPW_CMD_QUIT:
@@ -738,19 +761,27 @@ int smtpw_server_recv(smtpw_server *s, const uint8_t *in, size_t inlen, size_t *
 }
 
 /* Default reply texts (RFC 5321 4.2.2, 4.2.3), in our words. */
+#define T_214 "Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP"
+#define T_252 "Cannot VRFY user, but will accept message and attempt delivery"
+#define T_354 "Start mail input; end with <CRLF>.<CRLF>"
+#define T_502 "Command not implemented"
+#define T_MAIL "Sender ok"
+#define T_RCPT "Recipient ok"
+#define T_END "Message accepted for delivery"
+
 static const char *default_text(int ev, unsigned code)
 {
     switch (code) {
-    case 214: return "Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP";
-    case 252: return "Cannot VRFY user, but will accept message and attempt delivery";
-    case 354: return "Start mail input; end with <CRLF>.<CRLF>";
+    case 214: return T_214;
+    case 252: return T_252;
+    case 354: return T_354;
     case 450: return "Mailbox unavailable, try again later";
     case 451: return "Local error in processing";
     case 452: return ev == SMTPW_EV_RCPT ? "Too many recipients" : "Insufficient system storage";
     case 455: return "Server unable to accommodate parameters";
     case 500: return "Command unrecognized";
     case 501: return "Syntax error in parameters or arguments";
-    case 502: return "Command not implemented";
+    case 502: return T_502;
     case 503: return "Bad sequence of commands";
     case 504: return "Command parameter not implemented";
     case 550: return "Mailbox unavailable";
@@ -764,9 +795,9 @@ static const char *default_text(int ev, unsigned code)
     switch (code / 100) {
     case 2:
         switch (ev) {
-        case SMTPW_EV_MAIL: return "Sender ok";
-        case SMTPW_EV_RCPT: return "Recipient ok";
-        case SMTPW_EV_DATA_END: return "Message accepted for delivery";
+        case SMTPW_EV_MAIL: return T_MAIL;
+        case SMTPW_EV_RCPT: return T_RCPT;
+        case SMTPW_EV_DATA_END: return T_END;
         default: return "Ok";
         }
     case 4: return "Temporary failure, try again later";
@@ -806,25 +837,34 @@ static const char *default_enh(int ev, unsigned code)
     }
 }
 
-int smtpw_server_reply(smtpw_server *s, unsigned code, const char *enh, const char *text,
-                       size_t textlen)
-{
-    int ev, deftext;
-    unsigned cls;
-    size_t enhlen = 0, cap, w;
+/* The answers to code 0 with default text and enh, without and with
+ * enhanced codes (what default_text() and default_enh() give), made at
+ * compile time: the common reply is one copy.  HELO/EHLO is not here. */
+struct line {
+    const char *p;
+    size_t n;
+};
+#define DLINE(code, enh, text) {{LIT(code " " text "\r\n")}, {LIT(code " " enh " " text "\r\n")}}
+static const struct line default_line[][2] = {
+    [SMTPW_EV_MAIL] = DLINE("250", "2.1.0", T_MAIL),
+    [SMTPW_EV_RCPT] = DLINE("250", "2.1.5", T_RCPT),
+    [SMTPW_EV_DATA] = {{LIT("354 " T_354 "\r\n")}, {LIT("354 " T_354 "\r\n")}}, /* never on 3xx */
+    [SMTPW_EV_DATA_END] = DLINE("250", "2.0.0", T_END),
+    [SMTPW_EV_VRFY] = DLINE("252", "2.5.2", T_252),
+    [SMTPW_EV_EXPN] = DLINE("502", "5.5.1", T_502),
+    [SMTPW_EV_HELP] = DLINE("214", "2.0.0", T_214),
+};
 
-    if (s == NULL)
-        return SMTPW_E_INVALID_ARG;
-    if (!s->pending)
-        return SMTPW_E_STATE;
-    ev = s->pending;
-    if (code == 0)
-        code = ev == SMTPW_EV_DATA ? 354
-             : ev == SMTPW_EV_VRFY ? 252
-             : ev == SMTPW_EV_EXPN ? 502
-             : ev == SMTPW_EV_HELP ? 214
-                                   : 250;
-    cls = code / 100;
+/* Validate and render a reply to event ev into the queue (not yet counted
+ * in tail); *w receives its length.  A 250 to HELO/EHLO also opens the
+ * session.  Returns 0 or an SMTPW_E_*. */
+static int render(smtpw_server *s, int ev, unsigned code, const char *enh, const char *text,
+                  size_t textlen, size_t *w)
+{
+    int deftext;
+    unsigned cls = code / 100;
+    size_t enhlen = 0, cap;
+
     if (code == 354 ? ev != SMTPW_EV_DATA
                     : (!smtpw__reply_write_code_ok(code) || cls == 3 ||
                        (cls == 2 && ev == SMTPW_EV_DATA) ||
@@ -851,61 +891,95 @@ int smtpw_server_reply(smtpw_server *s, unsigned code, const char *enh, const ch
         /* 4.1.1.1: "250" SP Domain [SP text], or the EHLO keyword list. */
         int ehlo = s->pend_cmd == SMTPW_CMD_EHLO;
         unsigned caps = ehlo ? caps_now(s) : 0;
-        w = smtpw__reply_write_line(s->out + s->tail, cap, 250, caps != 0, NULL, 0, s->host,
-                              s->hostlen, text, textlen);
-        if (w == 0)
+        *w = smtpw__reply_write_line(s->out + s->tail, cap, 250, caps != 0, NULL, 0, s->host,
+                                     s->hostlen, text, textlen);
+        if (*w == 0)
             return SMTPW_E_TOOLONG;
         if (caps) {
-            size_t c = smtpw__reply_write_caps(s->out + s->tail + w, cap - w, caps, s->max_size);
+            size_t c = smtpw__reply_write_caps(s->out + s->tail + *w, cap - *w, caps, s->max_size);
             if (c == 0)
                 return SMTPW_E_TOOLONG;
-            w += c;
+            *w += c;
         }
         s->esmtp = (uint8_t)ehlo;
         s->enh = (uint8_t)(ehlo && !(s->flags & SMTPW_SERVER_NO_ENHANCED));
         s->st = ST_READY;
-    } else {
-        if (code == 421 && deftext) /* 3.8: "421 <domain> ..." */
-            w = smtpw__reply_write_line(s->out + s->tail, cap, code, 0, enh, enhlen, s->host,
-                                  s->hostlen,
-                                  LIT("Service not available, closing transmission channel"));
-        else
-            w = smtpw__reply_write_line(s->out + s->tail, cap, code, 0, enh, enhlen, text, textlen,
-                                  NULL, 0);
-        if (w == 0)
+        return SMTPW_OK;
+    }
+    if (code == 421 && deftext) /* 3.8: "421 <domain> ..." */
+        *w = smtpw__reply_write_line(s->out + s->tail, cap, code, 0, enh, enhlen, s->host,
+                                     s->hostlen,
+                                     LIT("Service not available, closing transmission channel"));
+    else
+        *w = smtpw__reply_write_line(s->out + s->tail, cap, code, 0, enh, enhlen, text, textlen,
+                                     NULL, 0);
+    return *w == 0 ? SMTPW_E_TOOLONG : SMTPW_OK;
+}
+
+int smtpw_server_reply(smtpw_server *s, unsigned code, const char *enh, const char *text,
+                       size_t textlen)
+{
+    int ev, r;
+    unsigned cls;
+    size_t w;
+
+    if (s == NULL)
+        return SMTPW_E_INVALID_ARG;
+    if (!s->pending)
+        return SMTPW_E_STATE;
+    ev = s->pending;
+    if (code == 0 && enh == NULL && (text == NULL || textlen == 0) &&
+        default_line[ev][0].p != NULL) {
+        const struct line *l = &default_line[ev][s->enh];
+        if (q_room(s, s->reserve) < l->n)
             return SMTPW_E_TOOLONG;
-        switch (ev) {
-        case SMTPW_EV_MAIL:
-            if (cls == 2) {
-                s->st = ST_MAIL;
-                s->nrcpt = 0;
-                s->mailflags = s->pend_flags;
-            }
-            break;
-        case SMTPW_EV_RCPT:
-            if (cls == 2) {
-                s->st = ST_RCPT;
-                s->nrcpt++;
-            }
-            break;
-        case SMTPW_EV_DATA:
-            if (code == 354) {
-                s->st = ST_DATA;
-                s->size = 0;
-                smtpw__unstuff_init(&s->us, s->bare_body, s->max_text);
-            } else {
-                reset_transaction(s); /* a refused message ends the transaction */
-            }
-            break;
-        case SMTPW_EV_DATA_END:
-            if (cls == 2)
-                s->messages++;
-            s->st = ST_READY;
-            reset_transaction(s);
-            break;
-        default:
-            break;
+        memcpy(s->out + s->tail, l->p, l->n);
+        w = l->n;
+        code = (unsigned)(l->p[0] - '0') * 100 + (unsigned)(l->p[1] - '0') * 10 +
+               (unsigned)(l->p[2] - '0');
+    } else {
+        if (code == 0)
+            code = ev == SMTPW_EV_DATA ? 354
+                 : ev == SMTPW_EV_VRFY ? 252
+                 : ev == SMTPW_EV_EXPN ? 502
+                 : ev == SMTPW_EV_HELP ? 214
+                                       : 250;
+        r = render(s, ev, code, enh, text, textlen, &w);
+        if (r != SMTPW_OK)
+            return r;
+    }
+    cls = code / 100;
+    switch (ev) {
+    case SMTPW_EV_MAIL:
+        if (cls == 2) {
+            s->st = ST_MAIL;
+            s->nrcpt = 0;
+            s->mailflags = s->pend_flags;
         }
+        break;
+    case SMTPW_EV_RCPT:
+        if (cls == 2) {
+            s->st = ST_RCPT;
+            s->nrcpt++;
+        }
+        break;
+    case SMTPW_EV_DATA:
+        if (code == 354) {
+            s->st = ST_DATA;
+            s->size = 0;
+            smtpw__unstuff_init(&s->us, s->bare_body, s->max_text);
+        } else {
+            reset_transaction(s); /* a refused message ends the transaction */
+        }
+        break;
+    case SMTPW_EV_DATA_END:
+        if (cls == 2)
+            s->messages++;
+        s->st = ST_READY;
+        reset_transaction(s);
+        break;
+    default:
+        break;
     }
     s->tail = (uint16_t)(s->tail + w);
     s->pending = 0;

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT */
 #include "stuff.h"
 
+#include "simd.h"
 #include "smtpwire/common.h"
 
 /*
@@ -17,8 +18,7 @@
  * the byte before it: the caller only enters with a first byte that
  * cannot need work (see first_ok()).
  */
-#if defined(__SSE2__) && !defined(SMTPW_NO_SIMD)
-#include <emmintrin.h>
+#if defined(SMTPW_SIMD_SSE2)
 #define B 16u
 
 #else
@@ -52,7 +52,7 @@ static int dirty(const uint8_t *p, int allow8)
 }
 #endif
 
-#if defined(__SSE2__) && !defined(SMTPW_NO_SIMD)
+#if defined(SMTPW_SIMD_SSE2)
 /* The pair test of one 16-byte block at p (reads p[0..16]); 8-bit is
  * tested by the caller on x itself. */
 #define PAIR_BAD(x, p)                                                                    \
@@ -60,21 +60,6 @@ static int dirty(const uint8_t *p, int allow8)
                                _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)((p) + 1)), lf_v)), \
                  _mm_and_si128(_mm_cmpeq_epi8(x, lf_v),                                   \
                                _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)((p) + 1)), dot_v)))
-
-/* Index of the lowest set bit of m (m != 0). */
-static size_t first_bit(unsigned m)
-{
-#if defined(__GNUC__)
-    return (size_t)__builtin_ctz(m);
-#else
-    size_t j = 0;
-    while (!(m & 1u)) {
-        m >>= 1;
-        j++;
-    }
-    return j;
-#endif
-}
 
 /* Copy clean blocks; returns the count copied (the same in and out).
  * Branch-free over 64 bytes: text has a line end in most windows, so a
@@ -110,7 +95,7 @@ static size_t fast_copy(const uint8_t *in, size_t inlen, uint8_t *out, size_t ou
         if (m != 0) {
             /* Every pair before the first bad lane is clean: copy up to
              * it, so the slow path only sees the byte that needs work. */
-            size_t j = first_bit(m);
+            size_t j = smtpw__first_bit(m);
             memcpy(out + n, in + n, j);
             return n + j;
         }
@@ -140,13 +125,9 @@ static size_t fast_copy(const uint8_t *in, size_t inlen, uint8_t *out, size_t ou
 }
 #endif
 
-/* AVX2, chosen at run time where the compiler can build it without
- * -mavx2 (GCC/clang target attribute); the stuffer records the choice at
+/* AVX2, chosen at run time (simd.h); the stuffer records the choice at
  * init, so there is no global. */
-#if defined(__SSE2__) && !defined(SMTPW_NO_SIMD) && defined(__GNUC__) &&                  \
-    (defined(__x86_64__) || defined(__i386__)) && (defined(__clang__) || __GNUC__ >= 5)
-#include <immintrin.h>
-#define SMTPW_HAVE_AVX2 1
+#if defined(SMTPW_SIMD_AVX2)
 
 #define PAIR_BAD32(x, p)                                                                  \
     _mm256_or_si256(                                                                      \
@@ -155,7 +136,7 @@ static size_t fast_copy(const uint8_t *in, size_t inlen, uint8_t *out, size_t ou
         _mm256_and_si256(_mm256_cmpeq_epi8(x, lf32),                                      \
                          _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(const void *)((p) + 1)), dot32)))
 
-__attribute__((target("avx2"))) static size_t fast_copy_avx2(const uint8_t *in, size_t inlen,
+SMTPW_TARGET_AVX2 static size_t fast_copy_avx2(const uint8_t *in, size_t inlen,
                                                              uint8_t *out, size_t outcap,
                                                              int allow8)
 {
@@ -177,22 +158,12 @@ __attribute__((target("avx2"))) static size_t fast_copy_avx2(const uint8_t *in, 
     }
     return n;
 }
-
-static int cpu_avx2(void)
-{
-    return __builtin_cpu_supports("avx2") ? 1 : 0;
-}
-#else
-static int cpu_avx2(void)
-{
-    return 0;
-}
 #endif
 
 /* Slow steps before the fast path is tried again.  The SSE2 path stops
  * right at the byte that needs work, so a few steps get past it; the
  * portable path stops at a block start and needs a whole block. */
-#if defined(__SSE2__) && !defined(SMTPW_NO_SIMD)
+#if defined(SMTPW_SIMD_SSE2)
 #define SLOW_STEPS 4u
 #else
 #define SLOW_STEPS B
@@ -212,7 +183,7 @@ void smtpw__stuff_init(struct smtpw__stuffer *st, int allow8)
 {
     st->state = SMTPW__STUFF_BOL; /* DATA starts at a line start */
     st->allow8 = allow8 ? 1u : 0u;
-    st->avx2 = (uint8_t)cpu_avx2();
+    st->avx2 = (uint8_t)smtpw__cpu_avx2();
 }
 
 int smtpw__stuff_encode(struct smtpw__stuffer *st, const uint8_t *in, size_t inlen,
@@ -229,7 +200,7 @@ int smtpw__stuff_encode(struct smtpw__stuffer *st, const uint8_t *in, size_t inl
     while (i < inlen) {
         if (first_ok(s, in[i])) {
             size_t n = 0;
-#ifdef SMTPW_HAVE_AVX2
+#ifdef SMTPW_SIMD_AVX2
             if (st->avx2)
                 n = fast_copy_avx2(in + i, inlen - i, out + w, outcap - w, allow8);
 #endif

@@ -4,10 +4,13 @@
  *
  * Zero copy: data is handed out as spans into the caller's input, cut only
  * around a stuffed dot or a byte the policy rewrites.  Bulk data goes
- * through a block check that gcc and clang vectorize; bytes are handled one
- * by one only in blocks holding something special.
+ * through a wide pair check (SSE2, AVX2 when the CPU has it, else plain C
+ * that compilers vectorize); bytes are handled one by one only around
+ * something special.
  * SPDX-License-Identifier: MIT */
 #include "unstuff.h"
+
+#include "simd.h"
 
 /* Static bytes for a held CR given back, or a bare byte normalized. */
 static const char crlf[2] = {'\r', '\n'};
@@ -20,6 +23,7 @@ void smtpw__unstuff_init(smtpw__unstuff *u, unsigned policy, uint32_t max_line)
     u->max_line = max_line;
     u->state = SMTPW__US_BOL;
     u->policy = (uint8_t)policy;
+    u->avx2 = (uint8_t)smtpw__cpu_avx2();
 }
 
 int smtpw__unstuff_may_end(const smtpw__unstuff *u, const uint8_t *in, size_t len)
@@ -64,14 +68,86 @@ static int held_bare(smtpw__unstuff *u, smtpw_span *out)
 }
 
 /*
- * Non-zero when p[0, n) holds nothing special: every CR is followed by LF
- * and every LF preceded by CR (checked as "p[k-1] is CR" == "p[k] is LF",
- * which also pairs p[-1] with p[0]), and no '.' follows an LF.  Reads
- * p[-1]; n is a multiple of 16 and a constant at each call.  Branch-free
- * plain C that compilers turn into vector compares.  The two spellings
- * compute the same thing: gcc vectorizes the first best; clang sees p[k-1]
- * as a recurrence there and needs the 16-lane form (about 10x faster).
+ * The fast path skips runs of bytes that need no work: every CR followed
+ * by LF and every LF preceded by CR (tested as "p[k-1] is CR" == "p[k] is
+ * LF", which also pairs p[-1] with p[0]), and no '.' after an LF.  Each
+ * clean_run() returns how many leading bytes of p[0, n) pass that pair
+ * test, reading p[-1]: with SIMD the exact count, portably a multiple of
+ * BLOCK (the slow path then takes the dirty block byte by byte).
  */
+#if defined(SMTPW_SIMD_SSE2)
+#define SLOW_STEPS 4 /* the run stops right at the byte that needs work */
+
+/* Lanes of p[0, 16) whose pair with the byte before needs work. */
+#define PAIR_BAD(p)                                                                         \
+    pair_bad(_mm_loadu_si128((const __m128i *)(const void *)((p)-1)),                       \
+             _mm_loadu_si128((const __m128i *)(const void *)(p)))
+
+static inline __m128i pair_bad(__m128i pr, __m128i c)
+{
+    const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n'), dot = _mm_set1_epi8('.');
+    return _mm_or_si128(_mm_xor_si128(_mm_cmpeq_epi8(pr, cr), _mm_cmpeq_epi8(c, lf)),
+                        _mm_and_si128(_mm_cmpeq_epi8(pr, lf), _mm_cmpeq_epi8(c, dot)));
+}
+
+static size_t clean_run(const uint8_t *p, size_t n)
+{
+    size_t k = 0;
+    unsigned m;
+    /* 64 bytes a round with one test; text has a line end in most rounds,
+     * so a "no CR/LF here" branch would only mispredict. */
+    while (n - k >= 64) {
+        const uint8_t *q = p + k;
+        __m128i bad = _mm_or_si128(_mm_or_si128(PAIR_BAD(q), PAIR_BAD(q + 16)),
+                                   _mm_or_si128(PAIR_BAD(q + 32), PAIR_BAD(q + 48)));
+        if (_mm_movemask_epi8(bad) != 0)
+            break;
+        k += 64;
+    }
+    while (n - k >= 16) {
+        m = (unsigned)_mm_movemask_epi8(PAIR_BAD(p + k));
+        if (m != 0)
+            return k + smtpw__first_bit(m);
+        k += 16;
+    }
+    return k;
+}
+
+#if defined(SMTPW_SIMD_AVX2)
+static SMTPW_TARGET_AVX2 inline __m256i pair_bad32(const uint8_t *p)
+{
+    const __m256i cr = _mm256_set1_epi8('\r'), lf = _mm256_set1_epi8('\n'),
+                  dot = _mm256_set1_epi8('.');
+    const __m256i pr = _mm256_loadu_si256((const __m256i *)(const void *)(p - 1));
+    const __m256i c = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    return _mm256_or_si256(_mm256_xor_si256(_mm256_cmpeq_epi8(pr, cr), _mm256_cmpeq_epi8(c, lf)),
+                           _mm256_and_si256(_mm256_cmpeq_epi8(pr, lf), _mm256_cmpeq_epi8(c, dot)));
+}
+
+/* 128 bytes a round; clean_run() finds the exact stop in a dirty round. */
+static SMTPW_TARGET_AVX2 size_t clean_run_avx2(const uint8_t *p, size_t n)
+{
+    size_t k = 0;
+    while (n - k >= 128) {
+        const uint8_t *q = p + k;
+        __m256i bad = _mm256_or_si256(_mm256_or_si256(pair_bad32(q), pair_bad32(q + 32)),
+                                      _mm256_or_si256(pair_bad32(q + 64), pair_bad32(q + 96)));
+        if (!_mm256_testz_si256(bad, bad))
+            break;
+        k += 128;
+    }
+    return k;
+}
+#endif
+
+#else
+#define SLOW_STEPS BLOCK
+
+/* Non-zero when the pairs of p[0, n) are clean; n is a multiple of 16 and
+ * a constant at each call.  Branch-free plain C that compilers turn into
+ * vector compares.  The two spellings compute the same thing: gcc
+ * vectorizes the first best; clang sees p[k-1] as a recurrence there and
+ * needs the 16-lane form (about 10x faster). */
 static int block_clean(const uint8_t *p, int n)
 {
 #if defined(__clang__)
@@ -98,6 +174,19 @@ static int block_clean(const uint8_t *p, int n)
     return bad == 0;
 #endif
 }
+
+static size_t clean_run(const uint8_t *p, size_t n)
+{
+    size_t k = 0;
+    /* Two blocks a round (halves the reduction work); a dirty pair of
+     * blocks may still start with a clean one (keeps text fast). */
+    while (n - k >= 2 * BLOCK && block_clean(p + k, 2 * BLOCK))
+        k += 2 * BLOCK;
+    if (n - k >= BLOCK && block_clean(p + k, BLOCK))
+        k += BLOCK;
+    return k;
+}
+#endif
 
 /* Bytes after the last LF of p[0, n), or n + 1 when there is none. */
 static size_t after_last_lf(const uint8_t *p, size_t n)
@@ -175,40 +264,38 @@ int smtpw__unstuff_next(smtpw__unstuff *u, const uint8_t *in, size_t len, size_t
 
     s = i;
     while (i < len) {
-        /* Fast path: whole clean blocks.  Needs p[-1] (so the first byte of a
-         * call goes the slow way), and a line limit no line in the block can
-         * reach (else the block goes the slow way and the next is tried). */
-        if (len - i < BLOCK + (i == 0)) {
-            stop = len;
-        } else if (i == 0) {
-            stop = 1;
-        } else if (u->max_line != 0 && (uint64_t)u->line + BLOCK + 2 > u->max_line) {
-            stop = i + BLOCK;
-        } else {
-            /* Two blocks at once where possible (halves the reduction work);
-             * if that is dirty, the first one alone (keeps text with dot
-             * lines fast). */
-            size_t b = 0;
-            if (len - i >= 2 * BLOCK &&
-                (u->max_line == 0 || (uint64_t)u->line + 2 * BLOCK + 2 <= u->max_line) &&
-                block_clean(in + i, 2 * BLOCK))
-                b = 2 * BLOCK;
-            else if (block_clean(in + i, BLOCK))
-                b = BLOCK;
-            if (b) {
-                /* A CR ending the block is paired with an LF not yet checked:
-                 * leave it to the next round. */
-                size_t n = in[i + b - 1] == '\r' ? b - 1 : b;
-                if (u->max_line) {
-                    size_t a = after_last_lf(in + i, n);
-                    u->line = a > n ? u->line + (uint32_t)n : (uint32_t)a;
-                }
-                i += n;
-                u->state = in[i - 1] == '\n' ? SMTPW__US_BOL : SMTPW__US_MID;
-                continue;
+        /* Fast path: a clean run.  It reads in[i - 1], so the first byte
+         * of a call goes the slow way; with a line limit, it stops where
+         * the current line could reach it. */
+        size_t n = 0;
+        if (i > 0) {
+            size_t lim = len - i;
+            if (u->max_line != 0) {
+                uint64_t room = (uint64_t)u->line + 2 < u->max_line
+                                    ? (uint64_t)u->max_line - u->line - 2 : 0;
+                if (room < lim)
+                    lim = (size_t)room;
             }
-            stop = i + BLOCK;
+#if defined(SMTPW_SIMD_AVX2)
+            if (u->avx2)
+                n = clean_run_avx2(in + i, lim);
+#endif
+            n += clean_run(in + i + n, lim - n);
+            /* A CR ending the run is paired with an LF not yet checked:
+             * leave it to the slow path. */
+            if (n && in[i + n - 1] == '\r')
+                n--;
         }
+        if (n) {
+            if (u->max_line) {
+                size_t a = after_last_lf(in + i, n);
+                u->line = a > n ? u->line + (uint32_t)n : (uint32_t)a;
+            }
+            i += n;
+            u->state = in[i - 1] == '\n' ? SMTPW__US_BOL : SMTPW__US_MID;
+            continue;
+        }
+        stop = len - i > SLOW_STEPS ? i + SLOW_STEPS : len;
 
         /* Slow path, one byte at a time up to stop. */
         while (i < stop) {

@@ -19,6 +19,7 @@ typedef struct smtpw__unstuff {
     uint32_t max_line; /* longest line including CRLF, 0 = unlimited */
     uint8_t state;     /* SMTPW__US_* */
     uint8_t policy;    /* SMTPW_BARE_* */
+    uint8_t avx2;      /* the CPU has AVX2: the wider scan (simd.h) */
 } smtpw__unstuff;
 
 /* Results of smtpw__unstuff_next() */

@@ -61,6 +61,10 @@ static void shorter_representation_rescans(void **state)
     assert_int_equal(next(&l, "NOOPNOOP", 8, 512, SMTPW_BARE_REJECT, &used, &n), SMTPW__LINE_MORE);
     assert_int_equal(next(&l, "A\r\n", 3, 512, SMTPW_BARE_REJECT, &used, &n), SMTPW__LINE_OK);
     assert_int_equal(n, 1);
+    /* that line forgot the old offset: the next one is searched from 0 */
+    assert_int_equal(next(&l, "NOOP\nXYZ\r\n", 10, 512, SMTPW_BARE_REJECT, &used, &n),
+                     SMTPW__LINE_BARE);
+    assert_int_equal(used, 5);
 }
 
 static void rfc5321_4_5_3_1_4_exactly_512_ok(void **state)
