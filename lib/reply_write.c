@@ -13,7 +13,10 @@ int smtpw__reply_write_text_ok(const char *text, size_t len)
     size_t i;
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)text[i];
-        if (c == '\r' || c == '\n' || c == '\0')
+        /* RFC 5321 4.2 textstring: HT and printable ASCII; 8-bit bytes are
+         * left to the application (UTF-8, RFC 6531).  Any other control
+         * byte would let application text corrupt the reply stream. */
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
             return 0;
     }
     return 1;

@@ -455,6 +455,18 @@ static int verb(const char *L, size_t n, size_t *vlen)
     return cmd;
 }
 
+/* VRFY, EXPN and HELP hand their String (RFC 5321 4.1.1.6-8, 4.1.2) to the
+ * application: printable ASCII and SP only, so no NUL, terminal escape or
+ * other control byte reaches a log or a lookup. */
+static int printable(const char *a, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)a[i] < 0x20 || (unsigned char)a[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
 static int dispatch(smtpw_server *s, const char *L, size_t n, size_t inlen, size_t *consumed,
                     smtpw_event *ev)
 {
@@ -515,12 +527,14 @@ static int dispatch(smtpw_server *s, const char *L, size_t n, size_t inlen, size
         return SMTPW_EV_QUIT;
     case SMTPW_CMD_VRFY:
     case SMTPW_CMD_EXPN:
-        if (n == 0)
+        if (n == 0 || !printable(a, n))
             return cmd == SMTPW_CMD_VRFY ? REJECT(s, ev, cmd, 501, "5.5.4", "Syntax: VRFY <string>")
                                          : REJECT(s, ev, cmd, 501, "5.5.4", "Syntax: EXPN <string>");
         ev->arg = smtpw__span(a, n);
         return pend(s, ev, cmd == SMTPW_CMD_VRFY ? SMTPW_EV_VRFY : SMTPW_EV_EXPN, cmd);
     case SMTPW_CMD_HELP:
+        if (!printable(a, n))
+            return REJECT(s, ev, cmd, 501, "5.5.4", "Syntax error in parameters or arguments");
         ev->arg = smtpw__span(a, n);
         return pend(s, ev, SMTPW_EV_HELP, cmd);
     case SMTPW_CMD_STARTTLS:

@@ -100,9 +100,9 @@ typedef struct smtpw_server_config {
 #define SMTPW_EV_DATA_END 6    /* REPLY. the message is complete; size = its octets */
 #define SMTPW_EV_DATA_ABORT 7  /* the core refuses this message (code); discard what you have */
 #define SMTPW_EV_RSET 8        /* RSET (or a transaction reset); the core answered 250 */
-#define SMTPW_EV_VRFY 9        /* REPLY. arg = argument */
-#define SMTPW_EV_EXPN 10       /* REPLY. arg = argument */
-#define SMTPW_EV_HELP 11       /* REPLY. arg = argument (may be empty) */
+#define SMTPW_EV_VRFY 9        /* REPLY. arg = argument (printable ASCII; else 501) */
+#define SMTPW_EV_EXPN 10       /* REPLY. arg = argument (printable ASCII; else 501) */
+#define SMTPW_EV_HELP 11       /* REPLY. arg = argument (may be empty; printable) */
 #define SMTPW_EV_QUIT 12       /* the core queued 221; WANT_CLOSE follows */
 #define SMTPW_EV_STARTTLS 13   /* the 220 is drained: start TLS, then smtpw_server_tls_started() */
 #define SMTPW_EV_REJECTED 14   /* the core refused a command itself (cmd, code, arg = line) */
@@ -174,8 +174,9 @@ SMTPW_API int smtpw_server_recv(smtpw_server *s, const uint8_t *in, size_t inlen
  *   reply code valid for the event: 2xx/4xx/5xx, and 354 only for DATA.
  * enh: enhanced status code "x.y.z" (NUL-terminated), NULL for the default
  *   matching the code and command; used only when ENHANCEDSTATUSCODES is on.
- * text, textlen: reply text; NULL (or textlen 0) for a default text.  CR,
- *   LF and NUL are refused, so application text cannot inject a reply.
+ * text, textlen: reply text; NULL (or textlen 0) for a default text.  Control
+ *   bytes other than HT (CR, LF, NUL, ESC, DEL...) are refused (RFC 5321
+ *   4.2 textstring), so application text cannot inject a reply.
  *   A 250 to HELO/EHLO puts the text after the hostname.
  * Defaults with code 0: 250 (2.1.0 MAIL, 2.1.5 RCPT, 2.0.0 DATA_END), 354
  * for DATA, 252 2.5.2 for VRFY, 502 5.5.1 for EXPN, 214 for HELP.

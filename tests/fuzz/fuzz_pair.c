@@ -423,20 +423,11 @@ static void answer(struct pair *P, smtpw_server *s, int ev, unsigned code)
      * the server lets through */
     if (t >= 224) {
         tl = 1u + (t & 7u);
-        for (t = 0; t < tl; t++) {
+        for (t = 0; t < tl; t++)
             text[t] = (char)u8(&P->answers);
-#ifndef PAIR_RAW_TEXT
-            /* Known server bug (reported): smtpw_server_reply() lets control
-             * bytes other than CR, LF, NUL into the text, which RFC 5321 4.2
-             * textstring forbids and our client refuses (E_PROTO).  Build
-             * with -DPAIR_RAW_TEXT to reproduce it. */
-            if ((unsigned char)text[t] < 0x20 && text[t] != '\t')
-                text[t] = '?';
-            if ((unsigned char)text[t] == 0x7f)
-                text[t] = '?';
-#endif
-        }
     }
+    /* Raw bytes: the server must refuse any text a client would reject
+     * (RFC 5321 4.2), so a refusal here falls back to the default text. */
     r = smtpw_server_reply(s, code, NULL, tl ? text : NULL, tl);
     if (r == SMTPW_E_INVALID_ARG && tl)
         r = smtpw_server_reply(s, code, NULL, NULL, 0);

@@ -34,6 +34,22 @@ static void reply_text_cannot_inject(void **state)
     assert_false(smtpw__reply_write_text_ok("a\0b", 3));
 }
 
+/* RFC 5321 4.2 textstring = 1*(%d09 / %d32-126): other controls (ESC, BEL,
+ * DEL...) are refused too; a client would treat them as a broken reply. */
+static void rfc5321_4_2_reply_text_controls_refused(void **state)
+{
+    unsigned c;
+    char t[3] = {'a', 0, 'b'};
+    (void)state;
+    for (c = 0; c < 256; c++) {
+        t[1] = (char)c;
+        if (c == '\t' || (c >= 0x20 && c != 0x7f))
+            assert_true(smtpw__reply_write_text_ok(t, 3));
+        else
+            assert_false(smtpw__reply_write_text_ok(t, 3));
+    }
+}
+
 static void rfc3463_2_enhanced_code_grammar(void **state)
 {
     (void)state;
@@ -125,6 +141,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rfc5321_4_2_reply_codes),
         cmocka_unit_test(reply_text_cannot_inject),
+        cmocka_unit_test(rfc5321_4_2_reply_text_controls_refused),
         cmocka_unit_test(rfc3463_2_enhanced_code_grammar),
         cmocka_unit_test(rfc5321_4_2_reply_line_forms),
         cmocka_unit_test(rfc5321_4_5_3_1_5_reply_line_512),
