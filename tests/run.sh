@@ -3,7 +3,8 @@
 # calls.  Installs missing Debian packages when run as root, then runs
 #   1. the normal build with -Werror: unit, vectors, abi and interop suites;
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. the libFuzzer targets built with clang, a short run each.
+#   3. clang with the portable C99 paths only (no SSE2/AVX2);
+#   4. the libFuzzer targets built with clang, a short run each.
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -59,6 +60,13 @@ CC=gcc meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_l
 ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     meson test -C build-asan --print-errorlogs --no-suite fuzz --timeout-multiplier 3
+
+step "portable C99 paths only (-DSMTPW_NO_SIMD), clang: unit and transcript suites"
+rm -rf build-nosimd
+CC=clang meson setup build-nosimd -Dwerror=true -Dc_args=-DSMTPW_NO_SIMD -Dexamples=false \
+    -Dposix=false >/dev/null
+ninja -C build-nosimd
+meson test -C build-nosimd --print-errorlogs --suite unit --suite vectors
 
 step "libFuzzer targets (clang), short runs"
 rm -rf build-fuzz
