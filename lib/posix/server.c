@@ -115,7 +115,7 @@ static uint8_t *slot_get(smtpw_posix_shared *sh)
 {
     uint8_t *p = sh->free_head;
     if (p) {
-        memcpy(&sh->free_head, p, sizeof p);
+        memcpy(&sh->free_head, p, sizeof sh->free_head); /* next-free link in the slot */
         return p;
     }
     /* Hand out untouched slots lazily, so unused pool pages stay unmapped. */
@@ -131,7 +131,7 @@ static void hold_release(smtpw_posix_server *c)
     if (c->flags & F_HOLD_HEAP) {
         free(c->hold);
     } else {
-        memcpy(c->hold, &c->sh->free_head, sizeof c->hold);
+        memcpy(c->hold, &c->sh->free_head, sizeof c->sh->free_head);
         c->sh->free_head = c->hold;
     }
     c->hold = NULL;

@@ -113,7 +113,7 @@ int main(int argc, char **argv)
     smtpw_client_config cfg;
     smtpw_client *c;
     struct sockaddr_in sa;
-    char *body, *colon;
+    char *body, *colon = NULL;
     int opt, r, one = 1;
     double t0;
 
