@@ -7,6 +7,13 @@
  * Added since, all optional: --starttls, --require-tls, --cafile FILE
  * (STARTTLS, RFC 3207, through examples/tls.c; exit 64 without OpenSSL).
  *
+ * --helo defaults to this host's name when gethostname() gives one with a
+ * dot (RFC 5321 4.1.1.1: the client's domain), else to the address
+ * literal of the connection's local end (RFC 5321 4.1.4), e.g.
+ * "[192.0.2.1]".  Text from the server (replies, -v dialogue) is printed
+ * with every byte outside printable ASCII as \xNN, so a hostile server
+ * cannot send terminal escapes to the user's screen.
+ *
  * Without --server, each recipient domain's mail exchangers are looked up
  * (RFC 5321 5.1) through the nameserver in SMTPW_NAMESERVER (IP[:PORT]) or
  * /etc/resolv.conf.  SMTPW_MX_PORT (test use only) replaces port 25 for
@@ -27,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "smtpwire/posix.h"
 #include "tls.h"
@@ -50,7 +58,8 @@ static void usage(FILE *f)
             "                        without it, deliver by MX lookup of each domain\n"
             "  --from ADDR           envelope sender (\"\" for the null path)\n"
             "  --to ADDR             envelope recipient, repeatable\n"
-            "  --helo NAME           EHLO/HELO name (default localhost)\n"
+            "  --helo NAME           EHLO/HELO name (default: this host's name when it\n"
+            "                        has a dot, else the local address as [IP])\n"
             "  --timeout SECONDS     bound every wait (default: RFC 5321 4.5.3.2 values)\n"
             "  -v                    print the protocol dialogue to stderr\n"
             "  --starttls            use STARTTLS when the server offers it (RFC 3207);\n"
@@ -71,19 +80,62 @@ static void usage(FILE *f)
                               "                        options exit 64)\n");
 }
 
+/* Room for SMTPW_POSIX_REPLY_TEXT octets, each escaped to 4. */
+#define SAFE_MAX (4 * SMTPW_POSIX_REPLY_TEXT)
+
+/* Peer text made safe for a terminal: printable ASCII stays, "\" and
+ * every other byte (ESC, C1 controls such as 0x9B CSI, 8-bit) become
+ * \xNN; only the LF that joins the lines of a reply is kept.  Cut to fit
+ * buf (cap >= 1).  Returns buf. */
+static const char *safe(char *buf, size_t cap, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i, w = 0;
+    for (i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)s[i];
+        if ((b >= 0x20 && b < 0x7f && b != '\\') || b == '\n') {
+            if (w + 1 >= cap)
+                break;
+            buf[w++] = (char)b;
+        } else {
+            if (w + 4 >= cap)
+                break;
+            buf[w++] = '\\';
+            buf[w++] = 'x';
+            buf[w++] = hex[b >> 4];
+            buf[w++] = hex[b & 15];
+        }
+    }
+    buf[w] = '\0';
+    return buf;
+}
+
+/* A reply's text, made safe (in one of two rotating buffers, so two may
+ * appear in one message). */
+static const char *safe_text(const char *text)
+{
+    static char bufs[2][SAFE_MAX + 1];
+    static int k;
+    k ^= 1;
+    return safe(bufs[k], sizeof bufs[k], text, strlen(text));
+}
+
 /* arg: the tls_session, or NULL */
 static void trace(void *arg, int dir, const char *line, size_t len)
 {
     static const char started[] = "TLS started";
-    if (dir == SMTPW_POSIX_TRACE_INFO) {
-        char desc[128];
-        if (arg && len == sizeof started - 1 && memcmp(line, started, len) == 0)
-            fprintf(stderr, "*  %s (%s)\n", started, tls_session_describe(arg, desc, sizeof desc));
-        else
-            fprintf(stderr, "*  %.*s\n", (int)len, line);
+    char desc[128], text[SAFE_MAX + 1];
+    if (dir == SMTPW_POSIX_TRACE_INFO && arg && len == sizeof started - 1 &&
+        memcmp(line, started, len) == 0) {
+        fprintf(stderr, "*  %s (%s)\n", started,
+                safe_text(tls_session_describe(arg, desc, sizeof desc)));
         return;
     }
-    fprintf(stderr, "%s %.*s\n", dir == SMTPW_POSIX_TRACE_SERVER ? "S:" : "C:", (int)len, line);
+    fprintf(stderr, "%s %s\n",
+            dir == SMTPW_POSIX_TRACE_INFO     ? "* "
+            : dir == SMTPW_POSIX_TRACE_SERVER ? "S:"
+                                              : "C:",
+            safe(text, sizeof text, line, len));
 }
 
 /* The outcome so far, worst wins: temporary beats permanent beats OK. */
@@ -106,13 +158,14 @@ static void report(tally *t, const char *peer, const char *const *rcpt, size_t n
         /* RFC 3207 and MTA practice: a TLS failure is temporary */
         if (r->reply.code && r->reply.cmd == SMTPW_CMD_STARTTLS)
             fprintf(stderr, "%s: %s: STARTTLS refused, TLS required: %s\n", prog, peer,
-                    r->reply.text);
+                    safe_text(r->reply.text));
         else if (r->reply.code)
             fprintf(stderr, "%s: %s: STARTTLS not offered, TLS required\n", prog, peer);
         else
             fprintf(stderr, "%s: %s: TLS handshake failed: %s\n", prog, peer,
-                    t->tls && tls_session_error(t->tls)[0] ? tls_session_error(t->tls)
-                                                          : "no details");
+                    t->tls && tls_session_error(t->tls)[0]
+                        ? safe_text(tls_session_error(t->tls))
+                        : "no details");
         t->temp = 1;
         return;
     }
@@ -133,7 +186,7 @@ static void report(tally *t, const char *peer, const char *const *rcpt, size_t n
         /* greeting, EHLO/HELO, MAIL or DATA refused the whole transaction */
         fprintf(stderr, "%s: %s: %s refused: %s\n", prog, peer,
                 r->stage == SMTPW_CMD_GREETING ? "connection" : smtpw_cmd_name(r->stage),
-                r->reply.text);
+                safe_text(r->reply.text));
         if (is_temp(r->reply.code))
             t->temp = 1;
         else
@@ -145,14 +198,15 @@ static void report(tally *t, const char *peer, const char *const *rcpt, size_t n
         if (code >= 200 && code < 300)
             continue;
         fprintf(stderr, "%s: <%s>: %s\n", prog, rcpt[i],
-                code ? r->rcpt[i].text : "no reply");
+                code ? safe_text(r->rcpt[i].text) : "no reply");
         if (is_temp(code) || code == 0)
             t->temp = 1;
         else
             t->perm = 1;
     }
     if (r->stage == SMTPW_CMD_BODY && !r->delivered) {
-        fprintf(stderr, "%s: %s: message refused: %s\n", prog, peer, r->reply.text);
+        fprintf(stderr, "%s: %s: message refused: %s\n", prog, peer,
+                safe_text(r->reply.text));
         if (is_temp(r->reply.code))
             t->temp = 1;
         else
@@ -308,7 +362,7 @@ static void deliver_mx(tally *t, const char *domain, const char *const *rcpt, si
                 r.stage == SMTPW_CMD_HELO) {
                 if (base->trace)
                     fprintf(stderr, "%s: %s (%s): %s; trying the next\n", prog, mx[i].host,
-                            host, r.err ? smtpw_strerror(r.err) : r.reply.text);
+                            host, r.err ? smtpw_strerror(r.err) : safe_text(r.reply.text));
                 continue;
             }
             report(t, mx[i].host, rcpt, n, &r);
@@ -338,6 +392,7 @@ int main(int argc, char **argv)
     size_t bodylen = 0;
     smtpw_posix_send_opts o;
     tally t = {0, 0, NULL};
+    char myname[256];
 
     rcpt = calloc((size_t)argc + 1, sizeof *rcpt);
     if (!rcpt)
@@ -474,6 +529,14 @@ int main(int argc, char **argv)
     if (!replies) {
         status = EX_TEMPFAIL;
         goto out;
+    }
+    if (!helo) {
+        /* RFC 5321 4.1.1.1: the client's own domain when it has a real one;
+         * otherwise NULL makes the adapter send its address literal (4.1.4) */
+        myname[sizeof myname - 1] = '\0';
+        if (gethostname(myname, sizeof myname - 1) == 0 && strchr(myname, '.') &&
+            smtpw_domain_check(myname, strlen(myname), 0) == 0)
+            helo = myname;
     }
     smtpw_posix_send_opts_init(&o);
     o.helo = helo;

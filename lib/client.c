@@ -73,6 +73,14 @@ static void put_str(struct line *l, const char *s)
     put(l, s, strlen(s));
 }
 
+/* Start a command line with its verb. */
+static void line_init(struct line *l, const char *verb)
+{
+    l->len = 0;
+    l->over = 0;
+    put_str(l, verb);
+}
+
 static void put_u64(struct line *l, uint64_t v)
 {
     char tmp[20];
@@ -263,9 +271,7 @@ static int hello(smtpw_client *c, int cmd, const char *domain, size_t len)
         return rc;
     if (!may_send(c))
         return SMTPW_E_AGAIN;
-    l.len = 0;
-    l.over = 0;
-    put_str(&l, cmd == SMTPW_CMD_EHLO ? "EHLO " : "HELO ");
+    line_init(&l, cmd == SMTPW_CMD_EHLO ? "EHLO " : "HELO ");
     put(&l, domain, len);
     if ((rc = submit(c, cmd, &l, 0, (uint16_t)(c->gen + 1u))) != 0)
         return rc;
@@ -352,9 +358,7 @@ int smtpw_client_mail(smtpw_client *c, const char *addr, size_t len, uint64_t si
     /* A reverse-path is "<>" or a mailbox with a domain (4.1.2). */
     if (len && memchr(addr, '@', len) == NULL)
         return SMTPW_E_SYNTAX;
-    l.len = 0;
-    l.over = 0;
-    put_str(&l, "MAIL FROM:");
+    line_init(&l, "MAIL FROM:");
     if ((rc = put_path(&l, addr, len, utf8)) != 0)
         return rc;
     if (send_size) {
@@ -391,9 +395,7 @@ int smtpw_client_rcpt(smtpw_client *c, const char *addr, size_t len, const char 
         return SMTPW_E_STATE;
     if (len == 0)
         return SMTPW_E_SYNTAX; /* a forward-path is never "<>" */
-    l.len = 0;
-    l.over = 0;
-    put_str(&l, "RCPT TO:");
+    line_init(&l, "RCPT TO:");
     if ((rc = put_path(&l, addr, len, c->txn_utf8)) != 0)
         return rc;
     if ((rc = put_params(&l, params, plen, c->txn_utf8, 0)) != 0)
@@ -405,24 +407,27 @@ int smtpw_client_rcpt(smtpw_client *c, const char *addr, size_t len, const char 
     return 0;
 }
 
+/* Queue a command without arguments, all checks done. */
+static int queue_verb(smtpw_client *c, int cmd, const char *verb)
+{
+    struct line l;
+    line_init(&l, verb);
+    return submit(c, cmd, &l, 0, c->gen);
+}
+
 /* A command without arguments. */
 static int simple(smtpw_client *c, int cmd, const char *verb)
 {
-    struct line l;
     int rc = precheck(c, cmd == SMTPW_CMD_QUIT);
     if (rc)
         return rc;
     if (!may_send(c))
         return SMTPW_E_AGAIN;
-    l.len = 0;
-    l.over = 0;
-    put_str(&l, verb);
-    return submit(c, cmd, &l, 0, c->gen);
+    return queue_verb(c, cmd, verb);
 }
 
 int smtpw_client_data(smtpw_client *c)
 {
-    struct line l;
     int rc = precheck(c, 0);
     if (rc)
         return rc;
@@ -433,10 +438,7 @@ int smtpw_client_data(smtpw_client *c)
     if (c->txn != SMTPW__TXN_OPEN || c->rcpt_n == 0 ||
         (c->rcpt_pending == 0 && c->accepted == 0))
         return SMTPW_E_STATE;
-    l.len = 0;
-    l.over = 0;
-    put_str(&l, "DATA");
-    if ((rc = submit(c, SMTPW_CMD_DATA, &l, 0, c->gen)) != 0)
+    if ((rc = queue_verb(c, SMTPW_CMD_DATA, "DATA")) != 0)
         return rc;
     c->txn = SMTPW__TXN_DATA;
     return 0;
@@ -474,7 +476,7 @@ int smtpw_client_starttls(smtpw_client *c)
         return SMTPW_E_STATE;
     if (!(c->caps.ext & SMTPW_EXT_STARTTLS))
         return SMTPW_E_NOTSUP;
-    return simple(c, SMTPW_CMD_STARTTLS, "STARTTLS");
+    return queue_verb(c, SMTPW_CMD_STARTTLS, "STARTTLS");
 }
 
 /* VRFY, EXPN, HELP: a printable US-ASCII argument (4.1.1.6 to 4.1.1.8). */
@@ -495,9 +497,7 @@ static int with_arg(smtpw_client *c, int cmd, const char *verb, const char *arg,
         return SMTPW_E_INVALID_ARG;
     if (!may_send(c))
         return SMTPW_E_AGAIN;
-    l.len = 0;
-    l.over = 0;
-    put_str(&l, verb);
+    line_init(&l, verb);
     if (len) {
         put(&l, " ", 1);
         put(&l, arg, len);
@@ -522,9 +522,20 @@ int smtpw_client_help(smtpw_client *c, const char *arg, size_t len)
 
 /* ---- message body ---- */
 
+/* Checks shared by body_encode() and body_end(). */
+static int body_due(const smtpw_client *c)
+{
+    if (c->err)
+        return c->err;
+    if (c->closed)
+        return SMTPW_E_CLOSED;
+    return c->txn == SMTPW__TXN_BODY ? 0 : SMTPW_E_STATE;
+}
+
 int smtpw_client_body_encode(smtpw_client *c, const uint8_t *in, size_t inlen,
                              size_t *consumed, uint8_t *out, size_t outcap, size_t *written)
 {
+    int rc;
     if (consumed)
         *consumed = 0;
     if (written)
@@ -532,42 +543,42 @@ int smtpw_client_body_encode(smtpw_client *c, const uint8_t *in, size_t inlen,
     if (c == NULL || consumed == NULL || written == NULL || (in == NULL && inlen) ||
         (out == NULL && outcap))
         return SMTPW_E_INVALID_ARG;
-    if (c->err)
-        return c->err;
-    if (c->closed)
-        return SMTPW_E_CLOSED;
-    if (c->txn != SMTPW__TXN_BODY)
-        return SMTPW_E_STATE;
-    c->body_started = 1;
-    if (inlen == 0)
-        return 0;
+    if ((rc = body_due(c)) != 0 || inlen == 0)
+        return rc;
     return smtpw__stuff_encode(&c->body, in, inlen, consumed, out, outcap, written);
 }
 
 int smtpw_client_body_end(smtpw_client *c, uint8_t *out, size_t outcap, size_t *written)
 {
+    int rc;
     if (written)
         *written = 0;
     if (c == NULL || written == NULL || (out == NULL && outcap))
         return SMTPW_E_INVALID_ARG;
-    if (c->err)
-        return c->err;
-    if (c->closed)
-        return SMTPW_E_CLOSED;
-    if (c->txn != SMTPW__TXN_BODY)
-        return SMTPW_E_STATE;
+    if ((rc = body_due(c)) != 0)
+        return rc;
     if (outcap < 5)
         return SMTPW_E_NOBUF;
     *written = smtpw__stuff_end(&c->body, out);
     /* The reply after the dot answers the body; the transaction is over
      * whatever it says (4.1.1.4), so a new MAIL may follow it. */
     c->txn = SMTPW__TXN_NONE;
-    c->body_started = 0;
     ring_push(c, SMTPW_CMD_BODY, 0, c->gen);
     return 0;
 }
 
 /* ---- replies ---- */
+
+/* RFC 5321 4.2.1, 4.3.2: a 3yz reply is only ever the 354 that asks for
+ * the message, and DATA is never completed by a 2yz.  Any other pairing
+ * means the server is in another state than the client: stop before a
+ * command line lands in a message body or the body is taken for commands. */
+static int code_fits(int cmd, unsigned code)
+{
+    if (cmd == SMTPW_CMD_DATA)
+        return code == 354 || code >= 400;
+    return code / 100u != 3u;
+}
 
 /* The effect of a complete reply on the state. */
 static void reply_done(smtpw_client *c, const struct smtpw__pending *p, unsigned code)
@@ -576,9 +587,7 @@ static void reply_done(smtpw_client *c, const struct smtpw__pending *p, unsigned
     int current = p->gen == c->gen;
     switch (p->cmd) {
     case SMTPW_CMD_GREETING:
-        if (cls == 2)
-            c->greeted = 1;
-        else
+        if (cls != 2)
             c->greet_failed = 1; /* 554: QUIT and go (3.1) */
         break;
     case SMTPW_CMD_EHLO:
@@ -610,7 +619,6 @@ static void reply_done(smtpw_client *c, const struct smtpw__pending *p, unsigned
              * broken server): the caller ends with body_end() alone, the
              * single dot of RFC 2920 3.1. */
             c->txn = SMTPW__TXN_BODY;
-            c->body_started = 0;
             smtpw__stuff_init(&c->body, c->txn_8bit);
         } else
             c->txn = (uint8_t)(c->mail_refused ? SMTPW__TXN_NONE : SMTPW__TXN_OPEN);
@@ -674,8 +682,11 @@ int smtpw_client_recv(smtpw_client *c, const uint8_t *in, size_t inlen, size_t *
             return fail(c, SMTPW_E_PROTO);
         memset(&head, 0, sizeof head);
         head.cmd = SMTPW_CMD_NONE;
-    } else
+    } else {
         head = *ring_at(c, 0);
+        if (c->cur_code == 0 && !code_fits(head.cmd, rl.code))
+            return fail(c, SMTPW_E_PROTO);
+    }
 
     line = (const char *)in;
     text = line + rl.text_off;

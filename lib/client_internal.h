@@ -36,7 +36,6 @@ struct smtpw_client {
     struct smtpw__caps caps;
     struct smtpw__stuffer body;
     int err;              /* sticky fatal error, 0 when none */
-    uint8_t greeted;      /* 2xx greeting received */
     uint8_t greet_failed; /* non-2xx greeting: only QUIT is allowed */
     uint8_t hello;        /* EHLO/HELO accepted since connect or TLS */
     uint8_t quitting;     /* QUIT queued */
@@ -46,7 +45,6 @@ struct smtpw_client {
     uint8_t mail_refused; /* this transaction's MAIL got 4xx/5xx */
     uint8_t txn_8bit;     /* BODY=8BITMIME sent in this transaction */
     uint8_t txn_utf8;     /* SMTPUTF8 sent in this transaction */
-    uint8_t body_started; /* body_encode was called since 354 */
     uint8_t cur_unsolicited; /* the reply in progress is an uninvited 421 */
     uint16_t gen;          /* current transaction generation */
     uint32_t rcpt_n;       /* RCPTs queued in this transaction */

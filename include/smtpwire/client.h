@@ -283,8 +283,11 @@ SMTPW_API int smtpw_client_body_end(smtpw_client *c, uint8_t *out, size_t outcap
  * SMTPW_CEV_NONE when a whole line is not there yet (nothing consumed), or
  * SMTPW_E_PROTO (fatal, sticky: malformed line, bare LF, mixed codes, a
  * line over max_reply_line octets, found without buffering it, a reply over
- * max_reply_lines lines, a reply nobody asked for, bytes after a 220 to
- * STARTTLS), SMTPW_E_CLOSED after the session ended (any reply to QUIT, or
+ * max_reply_lines lines, a reply nobody asked for (also any reply but 421
+ * while the body is due: feed what arrives before the final dot is sent
+ * before calling smtpw_client_body_end()), a 3yz other than 354 to DATA,
+ * a 2yz to DATA (RFC 5321 4.3.2), bytes after a 220 to STARTTLS),
+ * SMTPW_E_CLOSED after the session ended (any reply to QUIT, or
  * after a 421 was delivered), SMTPW_E_INVALID_ARG for NULLs.
  */
 SMTPW_API int smtpw_client_recv(smtpw_client *c, const uint8_t *in, size_t inlen,

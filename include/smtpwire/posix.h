@@ -276,7 +276,10 @@ typedef struct smtpw_posix_reply {
  *  and must outlive the call. */
 typedef struct smtpw_posix_send_opts {
     uint32_t version;        /* SMTPW_POSIX_SEND_VERSION (smtpw_posix_send_opts_init) */
-    const char *helo;        /* EHLO/HELO domain; NULL: "localhost" */
+    const char *helo;        /* EHLO/HELO domain (RFC 5321 4.1.1.1: the client's own
+                              * name); NULL or "": the address literal of the
+                              * socket's local end ("[192.0.2.1]", RFC 5321
+                              * 4.1.4), "localhost" when it has none (AF_UNIX) */
     const char *from;        /* reverse-path mailbox, unquoted; "" for <> */
     const char *const *rcpt; /* nrcpt forward-path mailboxes */
     size_t nrcpt;
@@ -395,10 +398,15 @@ SMTPW_API int smtpw_posix_dns_parse_mx(const uint8_t *pkt, size_t len, uint16_t 
  * implicit MX).  nameserver: "IP" or "IP:PORT" ("[IPv6]:PORT"), or NULL
  * for the first nameserver of /etc/resolv.conf (127.0.0.1 when none).
  * Queries go over UDP, retried once, each wait bounded by timeout_ms
- * (0: 5 s).  Returns the number of entries written (>= 1),
- * SMTPW_E_NOTSUP when the domain takes no mail: a null MX (RFC 7505) or
- * NXDOMAIN (both permanent), SMTPW_E_DNS (no answer, SERVFAIL: temporary),
- * SMTPW_E_PROTO (malformed answer), SMTPW_E_INVALID_ARG.
+ * (0: 5 s).  Answers are taken only from the nameserver's address and
+ * port, with the query's random id and question (RFC 5452 9); others are
+ * ignored.  Exchangers that are IP literals in disguise (last label
+ * starting with a digit, RFC 5321 5.1) or "localhost" and names under it
+ * (RFC 6761 6.3) are skipped.  Returns the number of entries written
+ * (>= 1), SMTPW_E_NOTSUP when the domain takes no mail: a null MX
+ * (RFC 7505) or NXDOMAIN (both permanent), SMTPW_E_DNS (no answer,
+ * SERVFAIL, truncated: temporary), SMTPW_E_PROTO (malformed answer, or MX
+ * records none of which is usable), SMTPW_E_INVALID_ARG.
  */
 SMTPW_API int smtpw_posix_mx_lookup(const char *domain, const char *nameserver,
                                     unsigned timeout_ms, smtpw_posix_mx *out, size_t cap);

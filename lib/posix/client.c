@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -55,6 +56,7 @@ typedef struct sess {
     smtpw_posix_reply closing; /* a 421: the server is going away */
     int closed;
     uint32_t tls;                /* SMTPW_POSIX_TLS_* in force (NEVER for version 1) */
+    char helo[64];               /* the EHLO argument when opts.helo is not set */
 } sess;
 
 static long long now_ms(void)
@@ -209,6 +211,32 @@ static void file_reply(sess *s, const smtpw_reply *ev)
     }
 }
 
+/* Read more server bytes into s->in, waiting until the deadline.  Returns
+ * 0 when some came, SMTPW_E_PROTO when s->in is full without a whole line
+ * (the core's line limit is below its size), or the error. */
+static int read_some(sess *s, long long deadline)
+{
+    for (;;) {
+        size_t got = 0, room = sizeof s->in - s->inlen;
+        unsigned wait = SMTPW_WANT_READ;
+        int rc;
+        if (room == 0)
+            return SMTPW_E_PROTO;
+        rc = s->io->read(s->io_ctx, s->fd, s->in + s->inlen, room, &got, &wait);
+        if (rc == 0 && got > 0 && got <= room) {
+            s->inlen += got;
+            return 0;
+        }
+        if (rc != SMTPW_E_AGAIN)
+            /* the peer hung up before the reply was complete, or a hook
+             * broke its contract */
+            return rc == SMTPW_E_CLOSED || rc == 0 ? SMTPW_E_IO : rc;
+        rc = wait_fd(s->fd, poll_events(wait), deadline);
+        if (rc)
+            return rc;
+    }
+}
+
 /* Read and file exactly one whole reply.  A 421 is filed like any other;
  * the core refuses further commands afterwards. */
 static int read_reply(sess *s)
@@ -254,27 +282,9 @@ static int read_reply(sess *s)
         if (rc < 0)
             return rc == SMTPW_E_CLOSED ? SMTPW_E_IO : rc;
         /* SMTPW_CEV_NONE: a line is incomplete */
-        if (s->inlen == sizeof s->in)
-            return SMTPW_E_PROTO;
-        {
-            size_t got = 0;
-            unsigned wait = SMTPW_WANT_READ;
-            rc = s->io->read(s->io_ctx, s->fd, s->in + s->inlen, sizeof s->in - s->inlen, &got,
-                             &wait);
-            if (rc == 0 && got > 0 && got <= sizeof s->in - s->inlen) {
-                s->inlen += got;
-                continue;
-            }
-            if (rc == SMTPW_E_AGAIN) {
-                rc = wait_fd(s->fd, poll_events(wait), deadline);
-                if (rc)
-                    return rc;
-                continue;
-            }
-            /* the peer hung up before the reply was complete, or a hook
-             * broke its contract */
-            return rc == SMTPW_E_CLOSED || rc == 0 ? SMTPW_E_IO : rc;
-        }
+        rc = read_some(s, deadline);
+        if (rc)
+            return rc;
     }
 }
 
@@ -324,6 +334,34 @@ static int has_8bit(const char *p)
     return 0;
 }
 
+/* Before a body write.  The server has nothing to say until it has the
+ * final dot (RFC 5321 4.1.1.4) but a 421 (3.8).  Whatever it sent so far
+ * goes to the core, which refuses any reply but a 421 while the body is
+ * due: a reply sent early is never taken for the answer to the dot.
+ * Returns 0 (nothing came), SMTPW_E_CLOSED after a 421 (s->closed), or
+ * the error (SMTPW_E_PROTO for any other reply). */
+static int early_reply(sess *s)
+{
+    int rc = 0;
+    while (s->inlen < sizeof s->in) {
+        size_t got = 0;
+        unsigned wait = SMTPW_WANT_READ;
+        rc = s->io->read(s->io_ctx, s->fd, s->in + s->inlen, sizeof s->in - s->inlen, &got,
+                         &wait);
+        if (rc != 0 || got == 0 || got > sizeof s->in - s->inlen)
+            break;
+        s->inlen += got;
+    }
+    if (s->inlen == 0)
+        return rc == SMTPW_E_AGAIN ? 0 : SMTPW_E_IO; /* quiet, or hung up */
+    rc = read_reply(s);
+    if (rc)
+        return rc;
+    /* the 421 took the message with it */
+    s->closing.cmd = SMTPW_CMD_BODY;
+    return SMTPW_E_CLOSED;
+}
+
 /* Stuff the body into large writes; the last one carries ".\r\n". */
 static int send_body(sess *s, const uint8_t *body, size_t len, int with_body)
 {
@@ -345,13 +383,20 @@ static int send_body(sess *s, const uint8_t *body, size_t len, int with_body)
             if (off < len && (used == 0 || olen > sizeof out / 2)) {
                 if (used == 0 && w == 0 && olen == 0)
                     return SMTPW_E_NOBUF; /* cannot happen with a 64 KiB buffer */
-                rc = write_all(s, out, olen, SMTPW_TIMEOUT_DATA_BLOCK);
+                rc = early_reply(s);
+                if (rc == 0)
+                    rc = write_all(s, out, olen, SMTPW_TIMEOUT_DATA_BLOCK);
                 if (rc)
                     return rc;
                 olen = 0;
             }
         }
     }
+    /* last chance to see an early reply: after body_end() the core
+     * would take it for the answer to the dot */
+    rc = early_reply(s);
+    if (rc)
+        return rc;
     w = 0;
     rc = smtpw_client_body_end(s->c, out + olen, sizeof out - olen, &w);
     if (rc < 0)
@@ -567,10 +612,37 @@ static int start_tls(sess *s, const char *helo)
     return hello(s, helo);
 }
 
+/* RFC 5321 4.1.4: a client without a name of its own sends the address
+ * literal of its end of the connection; "localhost" only where there is
+ * no address (a UNIX socket). */
+static void default_helo(int fd, char *out, size_t cap)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = (socklen_t)sizeof sa;
+    char ip[INET6_ADDRSTRLEN];
+    const char *pre = NULL;
+    int k = -1;
+    memset(&sa, 0, sizeof sa);
+    if (getsockname(fd, (struct sockaddr *)(void *)&sa, &len) == 0) {
+        if (sa.ss_family == AF_INET &&
+            inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)&sa)->sin_addr, ip,
+                      (socklen_t)sizeof ip))
+            pre = "";
+        else if (sa.ss_family == AF_INET6 &&
+                 inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)&sa)->sin6_addr, ip,
+                           (socklen_t)sizeof ip))
+            pre = "IPv6:";
+    }
+    if (pre)
+        k = snprintf(out, cap, "[%s%s]", pre, ip);
+    if (k <= 0 || (size_t)k >= cap || smtpw_address_literal_check(out, (size_t)k, NULL) != 0)
+        snprintf(out, cap, "localhost");
+}
+
 static int run(sess *s)
 {
     const smtpw_posix_send_opts *o = s->o;
-    const char *helo = o->helo && o->helo[0] ? o->helo : "localhost";
+    const char *helo = o->helo && o->helo[0] ? o->helo : s->helo;
     uint32_t ext;
     unsigned mflags = 0;
     int eightbit, rc, pipelined;
@@ -702,7 +774,6 @@ int smtpw_posix_send_fd(int fd, const smtpw_posix_send_opts *opts, smtpw_posix_s
     core_mem mem;
     smtpw_client_config cfg;
     sess s;
-    size_t i;
     int rc, fl;
 
     if (!res)
@@ -714,13 +785,8 @@ int smtpw_posix_send_fd(int fd, const smtpw_posix_send_opts *opts, smtpw_posix_s
     if (rc == 0 && smtpw_client_sizeof() > sizeof mem)
         rc = SMTPW_E_NOBUF;
     if (rc == 0) {
+        /* RFC 6531: UTF-8 addresses get SMTPUTF8 on MAIL, from run() */
         smtpw_client_config_init(&cfg);
-        /* RFC 6531: UTF-8 addresses need SMTPUTF8, which run() checks */
-        if (has_8bit(opts->from))
-            cfg.flags |= SMTPW_CLIENT_UTF8;
-        for (i = 0; i < opts->nrcpt; i++)
-            if (has_8bit(opts->rcpt[i]))
-                cfg.flags |= SMTPW_CLIENT_UTF8;
         memset(&s, 0, sizeof s);
         s.fd = fd;
         s.o = opts;
@@ -745,6 +811,7 @@ int smtpw_posix_send_fd(int fd, const smtpw_posix_send_opts *opts, smtpw_posix_s
     /* commands and the body go out in whole writes: no Nagle delay (fails
      * harmlessly on a socketpair) */
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    default_helo(fd, s.helo, sizeof s.helo);
     rc = run(&s);
     if (s.closed && !res->delivered && res->stage == SMTPW_CMD_NONE) {
         /* a 421 ended it, whatever the next step then tripped on */

@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -111,6 +112,21 @@ static int name_eq(const char *a, const char *b)
     return *a == *b;
 }
 
+/* RFC 5321 5.1: an MX names a host, never an address.  No top-level
+ * domain starts with a digit (RFC 3696 2), so such a last label means a
+ * literal in disguise ("192.0.2.1", "127.1", "0x7f000001": the system
+ * resolver would take each as an address).  "localhost" and the names
+ * under it are this machine (RFC 6761 6.3): mail there loops back or
+ * reaches a local service.  The null MX "" is left to the caller. */
+static int mx_usable(const char *host)
+{
+    const char *last = strrchr(host, '.');
+    last = last ? last + 1 : host;
+    if (last[0] >= '0' && last[0] <= '9')
+        return 0;
+    return !name_eq(last, "localhost");
+}
+
 /* Insert keeping preference order, equal ones in arrival order; when full,
  * the least preferred falls off. */
 static void insert_sorted(smtpw_posix_mx *out, size_t cap, size_t *n, uint32_t pref,
@@ -130,9 +146,10 @@ static void insert_sorted(smtpw_posix_mx *out, size_t cap, size_t *n, uint32_t p
 }
 
 /* Parse a response to a question of type qtype.  MX records go to out
- * sorted; A/AAAA as numeric text.  Returns the records found (also those
+ * sorted (with only_usable, those mx_usable() refuses are counted but not
+ * stored); A/AAAA as numeric text.  Returns the records found (also those
  * that did not fit), or SMTPW_E_DNS / SMTPW_E_PROTO. */
-static int parse(const uint8_t *pkt, size_t len, uint16_t id, unsigned qtype,
+static int parse(const uint8_t *pkt, size_t len, uint16_t id, unsigned qtype, int only_usable,
                  smtpw_posix_mx *out, size_t cap, size_t *stored)
 {
     char qname[SMTPW_POSIX_HOST_MAX], owner[SMTPW_POSIX_HOST_MAX],
@@ -192,7 +209,8 @@ static int parse(const uint8_t *pkt, size_t len, uint16_t id, unsigned qtype,
             if (rdlen < 3 || read_name(pkt, len, &p, target, sizeof target) != 0 ||
                 p != rd + rdlen)
                 return SMTPW_E_PROTO;
-            insert_sorted(out, cap, stored, get16(pkt + rd), target);
+            if (!only_usable || mx_usable(target))
+                insert_sorted(out, cap, stored, get16(pkt + rd), target);
         } else {
             char text[INET6_ADDRSTRLEN];
             int af = type == T_A ? AF_INET : AF_INET6;
@@ -217,7 +235,7 @@ int smtpw_posix_dns_parse_mx(const uint8_t *pkt, size_t len, uint16_t id, smtpw_
     size_t stored;
     if (!pkt || (cap > 0 && !out))
         return SMTPW_E_INVALID_ARG;
-    return parse(pkt, len, id, T_MX, out, cap, &stored);
+    return parse(pkt, len, id, T_MX, 0, out, cap, &stored);
 }
 
 /* "IP", "IP:PORT", "[IPv6]:PORT" or a bare IPv6 address. */
@@ -365,6 +383,7 @@ static int query(const char *name, unsigned qtype, const char *nameserver, unsig
     size_t qlen;
     char ns[128];
     struct timespec ts;
+    uint8_t idb[2];
     uint16_t id;
     int fd, rc, attempt;
 
@@ -375,10 +394,17 @@ static int query(const char *name, unsigned qtype, const char *nameserver, unsig
     rc = parse_ns(nameserver, &sa, &salen);
     if (rc)
         return rc;
-    /* an unpredictable id: the kernel also picks a random source port */
-    clock_gettime(CLOCK_REALTIME, &ts);
-    id = (uint16_t)((unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 7) ^
-                    (unsigned long)ts.tv_sec);
+    /* an unpredictable id (RFC 5452 9.2); the kernel picks a random
+     * source port */
+    fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, idb, sizeof idb) != (ssize_t)sizeof idb) {
+        clock_gettime(CLOCK_REALTIME, &ts);
+        idb[0] = (uint8_t)((unsigned long)ts.tv_nsec ^ (unsigned long)ts.tv_sec);
+        idb[1] = (uint8_t)(((unsigned long)ts.tv_nsec >> 8) ^ (unsigned long)getpid());
+    }
+    if (fd >= 0)
+        close(fd);
+    id = (uint16_t)(idb[0] << 8 | idb[1]);
     rc = build_query(q, sizeof q, id, name, qtype, &qlen);
     if (rc)
         return rc;
@@ -424,7 +450,7 @@ static int query(const char *name, unsigned qtype, const char *nameserver, unsig
                 if (!same)
                     continue;
             }
-            rc = parse(pkt, (size_t)n, id, qtype, out, cap, stored);
+            rc = parse(pkt, (size_t)n, id, qtype, 1, out, cap, stored);
             goto done;
         }
     }
@@ -443,7 +469,9 @@ int smtpw_posix_mx_lookup(const char *domain, const char *nameserver, unsigned t
     rc = query(domain, T_MX, nameserver, timeout_ms, out, cap, &stored);
     if (rc < 0)
         return rc;
-    if (stored == 0) {
+    if (rc > 0 && stored == 0)
+        return SMTPW_E_PROTO; /* 5.1: MX records, none usable: an error */
+    if (rc == 0) {
         /* RFC 5321 5.1: no MX, the domain itself is the implicit MX */
         size_t dl = strlen(domain);
         if (domain[dl - 1] == '.')

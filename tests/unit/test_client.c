@@ -755,6 +755,251 @@ static void rfc5321_4_1_1_1_ehlo_keyword_events(void **state)
     assert_int_equal(smtpw_client_extensions(c), 0);
 }
 
+
+/* ---- a hostile server ---- */
+
+/* Feed n bytes (guarded) and return the recv result; *used gets the count. */
+static int feed_n(smtpw_client *c, const char *s, size_t n, size_t *used, smtpw_reply *ev)
+{
+    return smtpw_client_recv(c, guardbuf_put(s, n), n, used, ev);
+}
+
+/* The pipelined flight MAIL, RCPT, DATA, handed out. */
+static smtpw_client *flight(void)
+{
+    smtpw_client *c = ready(0, PIPE_EXT);
+    assert_int_equal(smtpw_client_mail(c, "a@b.example", 11, 0, 0, NULL, 0), 0);
+    assert_int_equal(smtpw_client_rcpt(c, "r@x.example", 11, NULL, 0), 0);
+    assert_int_equal(smtpw_client_data(c), 0);
+    out_is(c, "MAIL FROM:<a@b.example>\r\nRCPT TO:<r@x.example>\r\nDATA\r\n");
+    return c;
+}
+
+/* RFC 5321 4.3.2: DATA is answered 354 or refused, never completed by a
+ * 2yz; a 3yz answers nothing but DATA.  Either means the server is in
+ * another state (it may take the next command lines as the message):
+ * fatal, and the line is not delivered. */
+static void rfc5321_4_3_2_reply_codes_that_do_not_fit(void **state)
+{
+    smtpw_client *c;
+    (void)state;
+    c = flight();
+    line(c, "250 ok\r\n");
+    line(c, "250 ok\r\n");
+    assert_int_equal(line_err(c, "250 data accepted?\r\n"), SMTPW_E_PROTO);
+    assert_int_equal(smtpw_client_want(c), SMTPW_WANT_CLOSE);
+    assert_int_equal(smtpw_client_rset(c), SMTPW_E_PROTO);
+    /* found on the first line of a multi-line reply */
+    c = flight();
+    line(c, "250 ok\r\n");
+    line(c, "250 ok\r\n");
+    assert_int_equal(line_err(c, "251-odd\r\n"), SMTPW_E_PROTO);
+    /* 354 to MAIL */
+    c = flight();
+    assert_int_equal(line_err(c, "354 send it\r\n"), SMTPW_E_PROTO);
+    /* 334 (AUTH's) to RCPT, 354 to the greeting and to EHLO */
+    c = flight();
+    line(c, "250 ok\r\n");
+    assert_int_equal(line_err(c, "334 VXNlcm5hbWU6\r\n"), SMTPW_E_PROTO);
+    c = client(0);
+    assert_int_equal(line_err(c, "354 hello\r\n"), SMTPW_E_PROTO);
+    c = client(0);
+    line(c, "220 mx\r\n");
+    assert_int_equal(smtpw_client_ehlo(c, "a.example", 9), 0);
+    out_is(c, "EHLO a.example\r\n");
+    assert_int_equal(line_err(c, "354 mx\r\n"), SMTPW_E_PROTO);
+    /* what does fit still works: 4yz/5yz to DATA, 354 to DATA */
+    c = flight();
+    line(c, "250 ok\r\n");
+    line(c, "250 ok\r\n");
+    assert_int_equal(line(c, "451 later\r\n").cmd, SMTPW_CMD_DATA);
+}
+
+/* A reply while the body is being sent (before body_end) can only be an
+ * uninvited one: 2yz there is fatal, so it is never taken for the answer
+ * to a dot that was not sent yet. */
+static void rfc5321_4_1_1_4_reply_before_the_dot(void **state)
+{
+    smtpw_client *c = flight();
+    uint8_t buf[64];
+    size_t w, u;
+    (void)state;
+    line(c, "250 ok\r\n");
+    line(c, "250 ok\r\n");
+    line(c, "354 go\r\n");
+    assert_int_equal(smtpw_client_body_encode(c, (const uint8_t *)"hi\r\n", 4, &u, buf,
+                                              sizeof buf, &w), 0);
+    assert_int_equal(line_err(c, "250 2.0.0 queued early\r\n"), SMTPW_E_PROTO);
+    assert_int_equal(smtpw_client_body_end(c, buf, sizeof buf, &w), SMTPW_E_PROTO);
+    assert_int_equal(smtpw_client_want(c), SMTPW_WANT_CLOSE);
+}
+
+/* RFC 5321 4.5.3.1.5: a line of exactly max_reply_line octets (CRLF
+ * included) is taken; one more octet is fatal, found before the LF comes
+ * and with nothing consumed.  Default limit 2048. */
+static void rfc5321_4_5_3_1_5_reply_line_limit_exact(void **state)
+{
+    static char buf[2100];
+    smtpw_client *c;
+    smtpw_reply ev;
+    size_t used = 99;
+    (void)state;
+    memset(buf, 'x', sizeof buf);
+    memcpy(buf, "220 ", 4);
+    memcpy(buf + 2046, "\r\n", 2);
+    c = client(0);
+    assert_int_equal(feed_n(c, buf, 2048, &used, &ev), SMTPW_CEV_REPLY);
+    assert_int_equal(used, 2048);
+    assert_int_equal(ev.text.len, 2042);
+    c = client(0);
+    buf[2046] = 'x';
+    memcpy(buf + 2047, "\r\n", 2);
+    assert_int_equal(feed_n(c, buf, 2047, &used, &ev), SMTPW_CEV_NONE);
+    assert_int_equal(used, 0);
+    assert_int_equal(feed_n(c, buf, 2049, &used, &ev), SMTPW_E_PROTO);
+    assert_int_equal(used, 0);
+    assert_int_equal(smtpw_client_want(c), SMTPW_WANT_CLOSE);
+    /* an endless line without LF fails once 2048 octets are in */
+    c = client(0);
+    memset(buf + 4, 'y', sizeof buf - 4);
+    assert_int_equal(feed_n(c, buf, sizeof buf, &used, &ev), SMTPW_E_PROTO);
+}
+
+/* A 220 greeting of exactly max_reply_lines (100) lines is fine, one more
+ * is fatal at the extra line; every line was delivered before. */
+static void rfc5321_4_2_greeting_line_count_exact(void **state)
+{
+    smtpw_client *c;
+    smtpw_reply ev;
+    size_t used;
+    int i;
+    (void)state;
+    c = client(0);
+    for (i = 0; i < 99; i++)
+        assert_int_equal(line(c, "220-banner\r\n").flags, 0);
+    ev = line(c, "220 ready\r\n");
+    assert_int_equal(ev.flags, SMTPW_REPLY_LAST);
+    assert_int_equal(smtpw_client_ehlo(c, "a.example", 9), 0);
+    c = client(0);
+    for (i = 0; i < 100; i++)
+        line(c, "220-banner\r\n");
+    assert_int_equal(feed_n(c, "220 ready\r\n", 11, &used, &ev), SMTPW_E_PROTO);
+    assert_int_equal(used, 0);
+    assert_int_equal(smtpw_client_ehlo(c, "a.example", 9), SMTPW_E_PROTO);
+}
+
+/* A reply fed one octet at a time: nothing until the LF, then the line. */
+static void rfc5321_4_2_one_octet_segments(void **state)
+{
+    static const char r[] = "250-mx.example\r\n250-SIZE 0\r\n250 PIPELINING\r\n";
+    smtpw_client *c = client(0);
+    smtpw_reply ev;
+    size_t have = 0, off = 0, used, lines = 0;
+    (void)state;
+    line(c, "220 mx\r\n");
+    assert_int_equal(smtpw_client_ehlo(c, "a.example", 9), 0);
+    out_is(c, "EHLO a.example\r\n");
+    while (off < sizeof r - 1) {
+        int rc;
+        have++;
+        rc = feed_n(c, r + off, have, &used, &ev);
+        if (rc == SMTPW_CEV_NONE) {
+            assert_int_equal(used, 0);
+            continue;
+        }
+        assert_int_equal(rc, SMTPW_CEV_REPLY);
+        assert_int_equal(r[off + used - 1], '\n');
+        assert_int_equal(used, have);
+        off += used;
+        have = 0;
+        lines++;
+    }
+    assert_int_equal(lines, 3);
+    assert_int_equal(ev.flags, SMTPW_REPLY_LAST | SMTPW_REPLY_KEYWORD);
+    assert_int_equal(smtpw_client_extensions(c), SMTPW_EXT_SIZE | SMTPW_EXT_PIPELINING);
+    assert_int_equal(smtpw_client_size_limit(c), 0);
+}
+
+/* RFC 1870 4 through the public API: SIZE 0, garbage and a value over
+ * 2^64 - 1 all mean no known limit (SIZE= is still sent, never refused
+ * locally); a real limit is enforced. */
+static void rfc1870_4_hostile_size_values(void **state)
+{
+    static const char *const vals[] = {"250 SIZE 0\r\n", "250 SIZE lots\r\n",
+                                       "250 SIZE 18446744073709551616\r\n",
+                                       "250 SIZE -1\r\n", "250 SIZE 0x10\r\n"};
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        smtpw_client *c = ready(0, &vals[i], 1);
+        assert_int_equal(smtpw_client_extensions(c), SMTPW_EXT_SIZE);
+        assert_int_equal(smtpw_client_size_limit(c), 0);
+        assert_int_equal(smtpw_client_mail(c, "a@b.example", 11, UINT64_MAX, 0, NULL, 0), 0);
+        out_is(c, "MAIL FROM:<a@b.example> SIZE=18446744073709551615\r\n");
+    }
+    {
+        static const char *const lim[] = {"250 SIZE 18446744073709551614\r\n"};
+        smtpw_client *c = ready(0, lim, 1);
+        assert_int_equal(smtpw_client_mail(c, "a@b.example", 11, UINT64_MAX, 0, NULL, 0),
+                         SMTPW_E_SIZE);
+    }
+}
+
+/* Huge capability lists: AUTH with 1000 mechanisms over lines of at most
+ * max_reply_line octets, and unknown keywords up to the line count limit;
+ * 500 keyword lines exceed it (100) and are fatal, not stored. */
+static void rfc5321_4_1_1_1_hostile_ehlo_lists(void **state)
+{
+    static char l[2048];
+    smtpw_client *c = client(0);
+    smtpw_reply ev;
+    size_t used, n;
+    int i, k;
+    (void)state;
+    line(c, "220 mx\r\n");
+    assert_int_equal(smtpw_client_ehlo(c, "a.example", 9), 0);
+    out_is(c, "EHLO a.example\r\n");
+    line(c, "250-mx\r\n");
+    /* 1000 mechanisms in 10 lines of 100, then the known ones */
+    for (k = 0; k < 10; k++) {
+        n = (size_t)snprintf(l, sizeof l, "250-AUTH");
+        for (i = 0; i < 100; i++)
+            n += (size_t)snprintf(l + n, sizeof l - n, " X-M%d", k * 100 + i);
+        n += (size_t)snprintf(l + n, sizeof l - n, "\r\n");
+        assert_true(n < sizeof l);
+        assert_int_equal(feed_n(c, l, n, &used, &ev), SMTPW_CEV_REPLY);
+        assert_int_equal(used, n);
+        assert_int_equal(ev.flags, SMTPW_REPLY_KEYWORD);
+    }
+    for (i = 0; i < 87; i++) {
+        n = (size_t)snprintf(l, sizeof l, "250-X-UNKNOWN-%d with params\r\n", i);
+        assert_int_equal(feed_n(c, l, n, &used, &ev), SMTPW_CEV_REPLY);
+    }
+    line(c, "250 AUTH PLAIN login\r\n"); /* line 99 */
+    assert_int_equal(smtpw_client_extensions(c), SMTPW_EXT_AUTH);
+    assert_int_equal(smtpw_client_auth_mechs(c),
+                     SMTPW_AUTH_OTHER | SMTPW_AUTH_PLAIN | SMTPW_AUTH_LOGIN);
+    /* 500 keyword lines */
+    c = client(0);
+    line(c, "220 mx\r\n");
+    assert_int_equal(smtpw_client_ehlo(c, "a.example", 9), 0);
+    out_is(c, "EHLO a.example\r\n");
+    line(c, "250-mx\r\n");
+    for (i = 0; i < 500; i++) {
+        int rc;
+        n = (size_t)snprintf(l, sizeof l, "250-X-K%d\r\n", i);
+        rc = feed_n(c, l, n, &used, &ev);
+        if (i < 99) {
+            assert_int_equal(rc, SMTPW_CEV_REPLY);
+            continue;
+        }
+        assert_int_equal(rc, SMTPW_E_PROTO);
+        break;
+    }
+    assert_int_equal(i, 99);
+    assert_int_equal(smtpw_client_want(c), SMTPW_WANT_CLOSE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -778,6 +1023,13 @@ int main(void)
         cmocka_unit_test(rfc3207_4_2_starttls),
         cmocka_unit_test(rfc6152_encoder_8bit_safety_net),
         cmocka_unit_test(rfc5321_4_1_1_1_ehlo_keyword_events),
+        cmocka_unit_test(rfc5321_4_3_2_reply_codes_that_do_not_fit),
+        cmocka_unit_test(rfc5321_4_1_1_4_reply_before_the_dot),
+        cmocka_unit_test(rfc5321_4_5_3_1_5_reply_line_limit_exact),
+        cmocka_unit_test(rfc5321_4_2_greeting_line_count_exact),
+        cmocka_unit_test(rfc5321_4_2_one_octet_segments),
+        cmocka_unit_test(rfc1870_4_hostile_size_values),
+        cmocka_unit_test(rfc5321_4_1_1_1_hostile_ehlo_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,9 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -102,11 +104,11 @@ typedef struct peer {
     int pipe; /* the recording comes back here */
 } peer;
 
-static peer start(script_fn script)
+/* Run script on sv[1] in a child; the client keeps sv[0]. */
+static peer start_on(int sv[2], script_fn script)
 {
-    int sv[2], pp[2];
+    int pp[2];
     peer p;
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     assert_int_equal(pipe(pp), 0);
     p.pid = fork();
     assert_true(p.pid >= 0);
@@ -139,6 +141,34 @@ static peer start(script_fn script)
     p.fd = sv[0];
     p.pipe = pp[0];
     return p;
+}
+
+static peer start(script_fn script)
+{
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    return start_on(sv, script);
+}
+
+/* The same over a TCP connection on 127.0.0.1. */
+static peer start_tcp(script_fn script)
+{
+    struct sockaddr_in a;
+    socklen_t al = (socklen_t)sizeof a;
+    int l = socket(AF_INET, SOCK_STREAM, 0), sv[2];
+    assert_true(l >= 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(l, 1), 0);
+    assert_int_equal(getsockname(l, (struct sockaddr *)&a, &al), 0);
+    sv[0] = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(sv[0], (struct sockaddr *)&a, sizeof a), 0);
+    sv[1] = accept(l, NULL, NULL);
+    assert_true(sv[1] >= 0);
+    close(l);
+    return start_on(sv, script);
 }
 
 /* Hang up and collect what the client sent (NUL-terminated, malloc'd). */
@@ -943,11 +973,217 @@ static void body_in_large_writes_with_the_terminator(void **state)
     free(body);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* A hostile server.                                                  */
+
+/* Write s one octet per segment. */
+static void wr_slow(fake *f, const char *s)
+{
+    for (; *s; s++) {
+        struct timespec ts = {0, 200000};
+        if (write(f->fd, s, 1) != 1)
+            return;
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void srv_trickle(fake *f)
+{
+    wr_slow(f, "220 fake ESMTP\r\n");
+    rd_line(f);
+    wr_slow(f, "250-fake\r\n250 PIPELINING\r\n");
+    rd_line(f);
+    rd_line(f);
+    rd_line(f);
+    wr_slow(f, "250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go\r\n");
+    rd_data(f);
+    wr_slow(f, "250 2.0.0 queued\r\n");
+    rd_line(f);
+    wr_slow(f, "221 bye\r\n");
+}
+
+/* Every reply in 1-octet TCP segments: the same session as in one piece. */
+static void rfc5321_4_2_replies_in_one_octet_segments(void **state)
+{
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    char *rec;
+    (void)state;
+    memset(&r, 0, sizeof r);
+    opts_for(&o, one_rcpt, 1, "hi\n");
+    run(srv_trickle, &o, &r, &rec);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.delivered, 1);
+    assert_string_equal(r.reply.text, "250 2.0.0 queued");
+    assert_string_equal(rec, "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+                             "RCPT TO:<b@y.test>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n");
+    free(rec);
+}
+
+static void srv_endless(fake *f)
+{
+    static char junk[65536];
+    int i;
+    memset(junk, 'x', sizeof junk);
+    wr(f, "220 ");
+    /* 64 MiB without a LF, unless the client hangs up first */
+    for (i = 0; i < 1024; i++) {
+        size_t off = 0;
+        while (off < sizeof junk) {
+            ssize_t n = write(f->fd, junk + off, sizeof junk - off);
+            if (n <= 0)
+                return;
+            off += (size_t)n;
+        }
+    }
+}
+
+/* An endless greeting without LF: refused once the line limit is passed,
+ * long before the timeout and without buffering it. */
+static void rfc5321_4_5_3_1_5_endless_reply_line(void **state)
+{
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    char *rec;
+    long long t0;
+    (void)state;
+    memset(&r, 0, sizeof r);
+    opts_for(&o, one_rcpt, 1, "hi\n");
+    o.timeout_ms = 20000;
+    t0 = mono_ms();
+    run(srv_endless, &o, &r, &rec);
+    assert_int_equal(r.err, SMTPW_E_PROTO);
+    assert_int_equal(r.stage, SMTPW_CMD_NONE);
+    assert_true(mono_ms() - t0 < 5000);
+    assert_string_equal(rec, "");
+    free(rec);
+}
+
+static void srv_data_250(fake *f)
+{
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "250-fake\r\n250 PIPELINING\r\n");
+    rd_line(f);
+    rd_line(f);
+    rd_line(f);
+    wr(f, "250 ok\r\n250 ok\r\n250 2.0.0 what body?\r\n");
+}
+
+/* RFC 5321 4.3.2: a 250 to DATA is a protocol error, not a refusal (the
+ * server may be reading the next lines as the message): nothing more is
+ * sent, not even QUIT. */
+static void rfc5321_4_3_2_data_answered_250(void **state)
+{
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    char *rec;
+    (void)state;
+    memset(&r, 0, sizeof r);
+    opts_for(&o, one_rcpt, 1, "hi\n");
+    run(srv_data_250, &o, &r, &rec);
+    assert_int_equal(r.err, SMTPW_E_PROTO);
+    assert_int_equal(r.delivered, 0);
+    assert_string_equal(rec, "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+                             "RCPT TO:<b@y.test>\r\nDATA\r\n");
+    free(rec);
+}
+
+static void srv_early_250(fake *f)
+{
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "250-fake\r\n250 PIPELINING\r\n");
+    rd_line(f);
+    rd_line(f);
+    rd_line(f);
+    /* "queued" before a byte of the message came */
+    wr(f, "250 ok\r\n250 ok\r\n354 go\r\n250 2.0.0 queued early\r\n");
+    if (rd_data(f))
+        wr(f, "550 5.7.1 not after all\r\n");
+}
+
+static void srv_early_421(fake *f)
+{
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "250-fake\r\n250 PIPELINING\r\n");
+    rd_line(f);
+    rd_line(f);
+    rd_line(f);
+    wr(f, "250 ok\r\n250 ok\r\n354 go\r\n421 4.3.2 shutting down\r\n");
+}
+
+/* A reply before the final dot is never the answer to it: a 2yz there is
+ * a protocol error and the dot is not sent; a 421 (RFC 5321 3.8) ends the
+ * session with the message refused. */
+static void rfc5321_4_1_1_4_reply_before_the_dot(void **state)
+{
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    smtpw_posix_reply rr[1];
+    char *rec;
+    (void)state;
+    memset(&r, 0, sizeof r);
+    opts_for(&o, one_rcpt, 1, "hi\n");
+    r.rcpt = rr;
+    run(srv_early_250, &o, &r, &rec);
+    assert_int_equal(r.err, SMTPW_E_PROTO);
+    assert_int_equal(r.delivered, 0);
+    assert_string_equal(rec, "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+                             "RCPT TO:<b@y.test>\r\nDATA\r\n");
+    free(rec);
+    run(srv_early_421, &o, &r, &rec);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.delivered, 0);
+    assert_int_equal(r.stage, SMTPW_CMD_BODY);
+    assert_int_equal(r.reply.code, 421);
+    assert_string_equal(r.reply.text, "421 4.3.2 shutting down");
+    assert_int_equal(rr[0].code, 250);
+    assert_string_equal(rec, "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+                             "RCPT TO:<b@y.test>\r\nDATA\r\n");
+    free(rec);
+}
+
+static void srv_helo_only(fake *f)
+{
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "554 5.7.1 go away\r\n");
+    rd_line(f);
+    wr(f, "221 bye\r\n");
+}
+
+/* RFC 5321 4.1.4: with no helo given, the address literal of the local
+ * end; "localhost" only where there is no address. */
+static void rfc5321_4_1_4_default_helo_address_literal(void **state)
+{
+    smtpw_posix_send_opts o;
+    smtpw_posix_send_result r;
+    peer p;
+    char *rec;
+    (void)state;
+    memset(&r, 0, sizeof r);
+    opts_for(&o, one_rcpt, 1, "hi\n");
+    o.helo = NULL;
+    p = start_tcp(srv_helo_only);
+    smtpw_posix_send_fd(p.fd, &o, &r);
+    rec = finish(&p, NULL);
+    assert_int_equal(r.stage, SMTPW_CMD_EHLO);
+    assert_string_equal(rec, "EHLO [127.0.0.1]\r\nQUIT\r\n");
+    free(rec);
+    o.helo = "";
+    run(srv_helo_only, &o, &r, &rec); /* AF_UNIX: no address */
+    assert_string_equal(rec, "EHLO localhost\r\nQUIT\r\n");
+    free(rec);
+}
+
 /* ------------------------------------------------------------------ */
 /* DNS answers: hand-made packets, placed flush against a guard page.  */
 
 typedef struct pkt {
-    uint8_t b[1024];
+    uint8_t b[4096];
     size_t n;
 } pkt;
 
@@ -1205,6 +1441,193 @@ static void rfc1034_3_6_2_cname_followed_others_ignored(void **state)
     assert_string_equal(mx[0].host, "mx.alias.example.test");
 }
 
+
+/* ---- a fake nameserver on 127.0.0.1, in a child ---- */
+
+typedef void (*dns_fn)(int ns, const struct sockaddr_in *to, uint16_t id, int n);
+
+static int udp_bound(const char *ip)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    if (fd < 0 || inet_pton(AF_INET, ip, &a.sin_addr) != 1 ||
+        bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void send_pkt(int fd, const pkt *p, const struct sockaddr_in *to)
+{
+    (void)sendto(fd, p->b, p->n, 0, (const struct sockaddr *)to, sizeof *to);
+}
+
+/* Answer nq queries with fn; *ns_text gets "127.0.0.1:PORT". */
+static pid_t dns_start(dns_fn fn, int nq, char *ns_text, size_t cap)
+{
+    struct sockaddr_in a;
+    socklen_t al = (socklen_t)sizeof a;
+    int ns = udp_bound("127.0.0.1");
+    pid_t pid;
+    assert_true(ns >= 0);
+    assert_int_equal(getsockname(ns, (struct sockaddr *)&a, &al), 0);
+    snprintf(ns_text, cap, "127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int i;
+        alarm(10); /* never outlive a failed test */
+        for (i = 0; i < nq; i++) {
+            uint8_t q[512];
+            struct sockaddr_in from;
+            socklen_t fl = (socklen_t)sizeof from;
+            ssize_t n = recvfrom(ns, q, sizeof q, 0, (struct sockaddr *)&from, &fl);
+            if (n < 12)
+                _exit(2);
+            fn(ns, &from, (uint16_t)(q[0] << 8 | q[1]), i);
+        }
+        _exit(0);
+    }
+    close(ns);
+    return pid;
+}
+
+static void dns_finish(pid_t pid)
+{
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* Forged answers first: from another port, from another address, with
+ * another id, for another question; then the real one. */
+static void dns_spoof(int ns, const struct sockaddr_in *to, uint16_t id, int n)
+{
+    pkt p;
+    int other = udp_bound("127.0.0.1"), far = udp_bound("127.0.0.2");
+    (void)n;
+    hdr(&p, id, 0x8180, 1);
+    mx_rr(&p, 1, "\x05" "evil1" "\x00", 7);
+    if (other >= 0)
+        send_pkt(other, &p, to);
+    hdr(&p, id, 0x8180, 1);
+    mx_rr(&p, 1, "\x05" "evil2" "\x00", 7);
+    if (far >= 0)
+        send_pkt(far, &p, to);
+    hdr(&p, (uint16_t)(id ^ 0x5a5a), 0x8180, 1);
+    mx_rr(&p, 1, "\x05" "evil3" "\x00", 7);
+    send_pkt(ns, &p, to);
+    hdr(&p, id, 0x8180, 1);
+    memcpy(p.b + 12, "\x07" "example" "\x04" "evil", 13); /* another question */
+    mx_rr(&p, 1, "\x05" "evil4" "\x00", 7);
+    send_pkt(ns, &p, to);
+    hdr(&p, id, 0x8180, 1);
+    mx_rr(&p, 10, "\x04" "good" "\xC0\x0C", 7);
+    send_pkt(ns, &p, to);
+    if (other >= 0)
+        close(other);
+    if (far >= 0)
+        close(far);
+}
+
+/* RFC 5452 9: only the nameserver's address and port, the query's id and
+ * question count; forged answers are ignored, not taken. */
+static void rfc5452_9_forged_dns_answers_ignored(void **state)
+{
+    smtpw_posix_mx mx[4];
+    char ns[64];
+    pid_t pid;
+    (void)state;
+    pid = dns_start(dns_spoof, 1, ns, sizeof ns);
+    assert_int_equal(smtpw_posix_mx_lookup("example.test", ns, 3000, mx, 4), 1);
+    assert_int_equal(mx[0].pref, 10);
+    assert_string_equal(mx[0].host, "good.example.test");
+    dns_finish(pid);
+}
+
+static void dns_unusable(int ns, const struct sockaddr_in *to, uint16_t id, int n)
+{
+    pkt p;
+    hdr(&p, id, 0x8180, n == 0 ? 6 : 2);
+    mx_rr(&p, 1, "\x03" "192" "\x01" "0" "\x01" "2" "\x01" "1" "\x00", 11);
+    mx_rr(&p, 2, "\x0a" "0x7f000001" "\x00", 12);
+    if (n == 0) {
+        mx_rr(&p, 3, "\x09" "localhost" "\x00", 11);
+        mx_rr(&p, 4, "\x02" "mx" "\x09" "LocalHost" "\x00", 14);
+        mx_rr(&p, 5, "\x03" "127" "\x00", 5); /* one all-digit label */
+        mx_rr(&p, 20, "\x02" "mx" "\xC0\x0C", 5);
+    }
+    send_pkt(ns, &p, to);
+}
+
+/* RFC 5321 5.1: an exchanger named by an IP literal in disguise, or
+ * localhost (RFC 6761 6.3), is skipped; when no usable one is left the
+ * lookup fails rather than falling back to the implicit MX. */
+static void rfc5321_5_1_literal_and_localhost_mx_skipped(void **state)
+{
+    smtpw_posix_mx mx[8];
+    char ns[64];
+    pid_t pid;
+    pkt p;
+    (void)state;
+    pid = dns_start(dns_unusable, 2, ns, sizeof ns);
+    assert_int_equal(smtpw_posix_mx_lookup("example.test", ns, 3000, mx, 8), 1);
+    assert_int_equal(mx[0].pref, 20);
+    assert_string_equal(mx[0].host, "mx.example.test");
+    assert_int_equal(smtpw_posix_mx_lookup("example.test", ns, 3000, mx, 8), SMTPW_E_PROTO);
+    dns_finish(pid);
+    /* the packet parser itself reports every record */
+    hdr(&p, 1, 0x8180, 1);
+    mx_rr(&p, 1, "\x09" "localhost" "\x00", 11);
+    assert_int_equal(parse(&p, 1, mx, 8), 1);
+    assert_string_equal(mx[0].host, "localhost");
+}
+
+/* 100 MX records: mx00 (preference 100) to mx99 (preference 1). */
+static void many_mx(pkt *p, uint16_t id)
+{
+    unsigned i;
+    hdr(p, id, 0x8180, 100);
+    for (i = 0; i < 100; i++) {
+        uint8_t ex[7] = {4, 'm', 'x', (uint8_t)('0' + i / 10), (uint8_t)('0' + i % 10), 0xC0,
+                         0x0C};
+        mx_rr(p, 100 - i, ex, sizeof ex);
+    }
+}
+
+static void dns_many(int ns, const struct sockaddr_in *to, uint16_t id, int n)
+{
+    pkt p;
+    (void)n;
+    many_mx(&p, id);
+    send_pkt(ns, &p, to);
+}
+
+/* 100 MX records (more than any table here): all counted, the most
+ * preferred kept in order, the rest dropped. */
+static void rfc5321_5_1_more_mx_than_room(void **state)
+{
+    smtpw_posix_mx mx[16];
+    char ns[64];
+    pid_t pid;
+    pkt p;
+    (void)state;
+    pid = dns_start(dns_many, 1, ns, sizeof ns);
+    assert_int_equal(smtpw_posix_mx_lookup("example.test", ns, 3000, mx, 16), 16);
+    dns_finish(pid);
+    assert_int_equal(mx[0].pref, 1);
+    assert_string_equal(mx[0].host, "mx99.example.test");
+    assert_int_equal(mx[15].pref, 16);
+    assert_string_equal(mx[15].host, "mx84.example.test");
+    many_mx(&p, 9);
+    assert_int_equal(parse(&p, 9, mx, 16), 100);
+    assert_int_equal(mx[15].pref, 16);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1225,6 +1648,11 @@ int main(void)
         cmocka_unit_test(rfc3207_4_failed_handshake_ends_silently),
         cmocka_unit_test(tls_never_by_default_and_for_version_1),
         cmocka_unit_test(tls_policy_checked_before_sending),
+        cmocka_unit_test(rfc5321_4_2_replies_in_one_octet_segments),
+        cmocka_unit_test(rfc5321_4_5_3_1_5_endless_reply_line),
+        cmocka_unit_test(rfc5321_4_3_2_data_answered_250),
+        cmocka_unit_test(rfc5321_4_1_1_4_reply_before_the_dot),
+        cmocka_unit_test(rfc5321_4_1_4_default_helo_address_literal),
         cmocka_unit_test(rfc5321_5_1_mx_preference_order),
         cmocka_unit_test(rfc1035_4_1_4_pointer_chain),
         cmocka_unit_test(rfc1035_4_1_4_pointer_loops_refused),
@@ -1232,6 +1660,9 @@ int main(void)
         cmocka_unit_test(rfc1035_2_3_4_label_and_name_limits),
         cmocka_unit_test(rfc1035_4_1_1_header_and_rfc7505_null_mx),
         cmocka_unit_test(rfc1034_3_6_2_cname_followed_others_ignored),
+        cmocka_unit_test(rfc5452_9_forged_dns_answers_ignored),
+        cmocka_unit_test(rfc5321_5_1_literal_and_localhost_mx_skipped),
+        cmocka_unit_test(rfc5321_5_1_more_mx_than_room),
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, NULL, NULL);

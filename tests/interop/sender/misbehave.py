@@ -4,7 +4,7 @@ SPDX-License-Identifier: MIT"""
 import sys
 import time
 
-from smtpscript import (Server, standard, run_send, check, stuffed, Failure)
+from smtpscript import (Server, standard, run_send, check, stuffed, Failure, default_helo)
 
 MSG = b"Subject: t\n\nline one\n.dot line\n"
 FROM = ["--from", "a@example.org"]
@@ -262,6 +262,49 @@ def case_usage(send):
         check(rc == 64, "%r: exit %d, want 64" % (args, rc))
     rc, err = run_send(send, ["--help"])
     check(rc == 0, "--help exits 0")
+
+
+HOSTILE = b"550 5.1.1 \x9b31mred\x1b]0;title \xc3\xa9 back\\slash"
+
+
+def case_escaped_reply_text(send):
+    # 8-bit C1 bytes (0x9B is CSI on many terminals) reach the client; the
+    # core refuses ESC itself (a protocol error), so both are tried
+    srv = start(lambda c: standard(c, rcpt=lambda line: HOSTILE.replace(b"\x1b", b"") + b"\r\n"))
+    rc, err = run_send(send, ["-v", "--server", "127.0.0.1:%d" % srv.port] + FROM + to("x"), MSG)
+    check(rc == 69, "550: exit %d, want 69" % rc)
+    check("\ufffd" not in err and "\x9b" not in err, "raw 8-bit bytes printed: %r" % err)
+    check("S: 550 5.1.1 \\x9b31mred]0;title \\xc3\\xa9 back\\x5cslash\n" in err,
+          "the -v line, escaped: %r" % err)
+    check("<x@example.net>: 550 5.1.1 \\x9b31mred]0;title \\xc3\\xa9 back\\x5cslash\n" in err,
+          "the error message, escaped: %r" % err)
+    srv = start(lambda c: standard(c, rcpt=lambda line: HOSTILE + b"\r\n"))
+    rc, err = run_send(send, ["-v", "--server", "127.0.0.1:%d" % srv.port] + FROM + to("x"), MSG)
+    check(rc == 75, "ESC in a reply: exit %d, want 75 (protocol error)" % rc)
+    check("\x1b" not in err, "ESC printed: %r" % err)
+
+
+def case_helo_default(send):
+    srv = start(lambda c: standard(c))
+    rc, err = run_send(send, ["--server", "127.0.0.1:%d" % srv.port] + FROM + to("x"), MSG)
+    check(rc == 0, "exit %d: %s" % (rc, err))
+    want = b"EHLO " + default_helo().encode()
+    check(srv.conns[0].commands[0] == want, "%r, want %r" % (srv.conns[0].commands[0], want))
+    check(want != b"EHLO localhost", "never localhost over TCP")
+
+
+def case_data_250(send):
+    srv = start(lambda c: standard(c, data=b"250 2.0.0 no body needed\r\n"))
+    rc, err = run_send(send, ["--server", "127.0.0.1:%d" % srv.port] + FROM + to("x"), MSG)
+    check(rc == 75, "250 to DATA: exit %d, want 75" % rc)
+    check(srv.conns[0].bodies == [], "no body after a 250 to DATA")
+
+
+def case_reply_before_dot(send):
+    srv = start(lambda c: standard(c, data=b"354 go\r\n250 2.0.0 queued early\r\n"))
+    rc, err = run_send(send, ["--server", "127.0.0.1:%d" % srv.port] + FROM + to("x"), MSG)
+    check(rc == 75, "250 before the dot: exit %d, want 75" % rc)
+    check(srv.conns[0].bodies == [], "the message was not sent")
 
 
 CASES = {k[5:]: v for k, v in sorted(globals().items()) if k.startswith("case_")}

@@ -170,6 +170,17 @@ def stuffed(msg):
     return b"\r\n".join(b"." + l if l.startswith(b".") else l for l in lines)
 
 
+def default_helo(local_ip="127.0.0.1"):
+    """smtpwire-send's EHLO argument without --helo: the host name when it
+    has a dot (RFC 5321 4.1.1.1), else the local address literal (4.1.4)."""
+    import re
+    name = socket.gethostname()
+    label = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+    if "." in name and re.fullmatch(label + r"(\." + label + r")+", name):
+        return name
+    return "[%s]" % local_ip
+
+
 class Failure(Exception):
     pass
 

@@ -17,6 +17,7 @@ import threading
 import time
 
 from smtpscript import (SKIP, Server, Failure, check, run_send, skip_or_fail, standard,
+                        default_helo,
                         canonical)
 
 MSG = b"Subject: tls\n\nover TLS\n.dot line\n"
@@ -240,7 +241,7 @@ def case_injection(send, server, tmp):
     check("*  discarded 14 octets sent in clear after the 220" in err,
           "the 14 injected octets were dropped: " + err)
     after = err.split("TLS started", 1)[1]
-    check("C: EHLO localhost\nS: 250-real after TLS\n" in after,
+    check("C: EHLO %s\nS: 250-real after TLS\n" % default_helo() in after,
           "the EHLO after TLS got the real reply: " + after)
     check(verbs(srv.conns[0]) == [b"EHLO", b"STARTTLS", b"EHLO", b"MAIL", b"RCPT", b"DATA",
                                   b"QUIT"], "%r" % srv.conns[0].commands)
