@@ -26,6 +26,14 @@
 #define SMTPW_UNLIKELY(x) (x)
 #endif
 
+/* Keeps a rare path out of line, so a hot caller does not pay for the
+ * registers it needs. */
+#if defined(__GNUC__)
+#define SMTPW_NOINLINE __attribute__((noinline))
+#else
+#define SMTPW_NOINLINE
+#endif
+
 #if defined(__GNUC__) && __GNUC__ >= 7
 #define SMTPW_FALLTHROUGH __attribute__((fallthrough))
 #else

@@ -31,14 +31,14 @@ static size_t first_cr_lf(const uint8_t *p, size_t n)
     return k;
 }
 
-int smtpw__line_next(smtpw__line *l, const uint8_t *in, size_t len, size_t max, unsigned bare,
-                     size_t *consumed, size_t *content)
+/* Everything but a whole CRLF line at the start of in: over-long lines,
+ * bare CR or LF, partial lines and their resumed scans. */
+static SMTPW_NOINLINE int line_slow(smtpw__line *l, const uint8_t *in, size_t len, size_t max,
+                                    unsigned bare, size_t *consumed, size_t *content)
 {
     const uint8_t *lf;
     size_t from, lim, end;
 
-    *consumed = 0;
-    *content = 0;
     if (l->discard) {
         lf = len ? (const uint8_t *)memchr(in, '\n', len) : NULL;
         if (lf == NULL) {
@@ -53,16 +53,6 @@ int smtpw__line_next(smtpw__line *l, const uint8_t *in, size_t len, size_t max, 
     /* Only the first max bytes can hold the LF of an acceptable line. */
     lim = len < max ? len : max;
     from = l->scan <= lim ? l->scan : 0; /* a shorter re-presentation: rescan */
-    if (from == 0) {
-        /* The common line, in one pass: its first CR or LF is its CRLF. */
-        size_t k = first_cr_lf(in, lim);
-        if (k + 1 < lim && in[k] == '\r' && in[k + 1] == '\n') {
-            l->scan = 0; /* it may have been past a shorter re-presentation */
-            *consumed = k + 2;
-            *content = k;
-            return SMTPW__LINE_OK;
-        }
-    }
     lf = lim > from ? (const uint8_t *)memchr(in + from, '\n', lim - from) : NULL;
     if (lf == NULL) {
         if (len < max) {
@@ -95,4 +85,25 @@ int smtpw__line_next(smtpw__line *l, const uint8_t *in, size_t len, size_t max, 
         return SMTPW__LINE_BARE;
     *content = end;
     return SMTPW__LINE_OK;
+}
+
+int smtpw__line_next(smtpw__line *l, const uint8_t *in, size_t len, size_t max, unsigned bare,
+                     size_t *consumed, size_t *content)
+{
+    size_t lim = len < max ? len : max;
+
+    *consumed = 0;
+    *content = 0;
+    /* The common line, in one pass: its first CR or LF is its CRLF.  A
+     * resumed scan (scan <= lim) goes on from where it stopped instead. */
+    if (!l->discard && (l->scan == 0 || l->scan > lim)) {
+        size_t k = first_cr_lf(in, lim);
+        if (k + 1 < lim && in[k] == '\r' && in[k + 1] == '\n') {
+            l->scan = 0; /* it may have been past a shorter re-presentation */
+            *consumed = k + 2;
+            *content = k;
+            return SMTPW__LINE_OK;
+        }
+    }
+    return line_slow(l, in, len, max, bare, consumed, content);
 }

@@ -94,7 +94,8 @@ int smtpw_parse_u64(smtpw_span text, uint64_t *out)
         unsigned d = (unsigned)((unsigned char)text.ptr[i] - '0');
         if (d > 9)
             return SMTPW_E_SYNTAX;
-        if (v > (UINT64_MAX - d) / 10) /* overflow */
+        /* 19 digits always fit in 64 bits: only a 20th can overflow. */
+        if (i == 19 && v > (UINT64_MAX - d) / 10)
             return SMTPW_E_SYNTAX;
         v = v * 10 + d;
     }

@@ -3,6 +3,7 @@
  * One pass over the input, character classes from a constant table.
  * SPDX-License-Identifier: MIT */
 #include "internal.h"
+#include "simd.h"
 #include "smtpwire/syntax.h"
 
 #define C_ATEXT 0x01u    /* atext (RFC 5322 3.2.3, used by 5321 Atom) */
@@ -38,6 +39,80 @@ static ptr skip_cls(ptr p, ptr end, unsigned c)
     return p;
 }
 
+#if defined(SMTPW_SIMD_SSE2)
+/* Bytes of x in [lo, lo + n), n <= 127: 0xff lanes. */
+static __m128i in_range(__m128i x, int lo, int n)
+{
+    return _mm_cmplt_epi8(_mm_sub_epi8(x, _mm_set1_epi8((char)(lo - 128))),
+                          _mm_set1_epi8((char)(n - 128)));
+}
+
+/* Lanes of x holding an Ldh-str byte or '.' (ldh), else an atext byte or '.'. */
+static unsigned dotted_class(__m128i x, int ldh)
+{
+    __m128i ok;
+    if (ldh) {
+        ok = _mm_or_si128(in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 26),
+                          in_range(x, '0', 10));
+        ok = _mm_or_si128(ok, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
+                                           _mm_cmpeq_epi8(x, _mm_set1_epi8('.'))));
+    } else {
+        /* atext is printable ASCII but for these specials (RFC 5322 3.2.3) */
+        __m128i sp = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), in_range(x, '(', 2));
+        sp = _mm_or_si128(sp, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(',')),
+                                           in_range(x, ':', 3)));
+        sp = _mm_or_si128(sp, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('>')),
+                                           _mm_cmpeq_epi8(x, _mm_set1_epi8('@'))));
+        sp = _mm_or_si128(sp, in_range(x, '[', 3));
+        ok = _mm_andnot_si128(sp, in_range(x, 0x21, 94));
+    }
+    return (unsigned)_mm_movemask_epi8(ok);
+}
+
+/* The common ASCII Dot-string (ldh == 0) or Domain (ldh != 0) starting at
+ * p, 16 bytes a round: where it ends when it is valid and stops at an
+ * ASCII byte or at end, else NULL, and the byte-wise scan decides.  Only
+ * [lo, end) is read; a last round of less than 16 bytes loads the 16
+ * ending at end, so it needs end - lo >= 16.  As a whole it must be
+ * "." run "." without ".." (an empty atom or label) and, for a Domain,
+ * without ".-" or "-." (a label starting or ending with '-'). */
+static ptr dotted_fast(ptr p, ptr lo, ptr end, int ldh)
+{
+    unsigned prev_dot = 1, prev_hy = 0; /* the start acts as a dot */
+    for (;;) {
+        size_t left = (size_t)(end - p), shift = 0;
+        unsigned ok, dot, hy, hi, stop, d, h;
+        __m128i x;
+        if (left >= 16) {
+            x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        } else if (end - lo >= 16) {
+            shift = 16 - left;
+            x = _mm_loadu_si128((const __m128i *)(const void *)(end - 16));
+        } else {
+            return NULL;
+        }
+        /* bit i for byte p[i]; bits past end are 0, so the run stops there */
+        ok = dotted_class(x, ldh) >> shift;
+        dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))) >> shift;
+        hy = ldh ? (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('-'))) >> shift : 0;
+        hi = (unsigned)_mm_movemask_epi8(x) >> shift; /* bytes >= 0x80 */
+        stop = ~ok & (ok + 1); /* the first byte past the run (bit 16: none here) */
+        dot &= stop - 1;
+        hy &= stop - 1;
+        d = dot << 1 | prev_dot; /* bit i: the byte before p[i] is a dot */
+        h = hy << 1 | prev_hy;
+        /* the end acts as a dot too, and the byte there must be ASCII */
+        if ((d & (dot | hy)) | (h & dot) | ((d | h | hi) & stop & 0xffffu))
+            return NULL;
+        if (stop & 0xffffu)
+            return p + smtpw__first_bit(stop);
+        prev_dot = dot >> 15;
+        prev_hy = hy >> 15;
+        p += 16;
+    }
+}
+#endif
+
 /* A UTF-8 sequence at p when the options allow one (RFC 6531 3.3), else 0. */
 static size_t utf8_at(ptr p, ptr end, unsigned opt, uint32_t *flags)
 {
@@ -53,7 +128,7 @@ static size_t utf8_at(ptr p, ptr end, unsigned opt, uint32_t *flags)
 /* Domain = sub-domain *("." sub-domain); sub-domain = Let-dig [Ldh-str]
  * (4.1.2), or a U-label with SMTPW_PARSE_UTF8.  Returns where the domain
  * ends, or NULL. */
-static ptr scan_domain(ptr p, ptr end, unsigned opt, uint32_t *flags)
+static SMTPW_NOINLINE ptr scan_domain_bytes(ptr p, ptr end, unsigned opt, uint32_t *flags)
 {
     for (;;) {
         ptr s = p;
@@ -72,6 +147,19 @@ static ptr scan_domain(ptr p, ptr end, unsigned opt, uint32_t *flags)
             return p;
         p++;
     }
+}
+
+/* The same, trying 16 bytes a round first; [lo, p) may be read too. */
+static ptr scan_domain(ptr lo, ptr p, ptr end, unsigned opt, uint32_t *flags)
+{
+#if defined(SMTPW_SIMD_SSE2)
+    ptr q = dotted_fast(p, lo, end, 1);
+    if (q != NULL)
+        return q;
+#else
+    (void)lo;
+#endif
+    return scan_domain_bytes(p, end, opt, flags);
 }
 
 /* IPv4-address-literal = Snum 3("." Snum), Snum 1*3DIGIT 0-255 (4.1.3)
@@ -267,7 +355,7 @@ int smtpw_path_parse(const char *text, size_t len, unsigned options, smtpw_path 
             ptr rs = p, d;
             for (;;) {
                 p++;
-                d = scan_domain(p, end, options, &flags);
+                d = scan_domain(b, p, end, options, &flags);
                 if (d == NULL)
                     return SMTPW_E_SYNTAX;
                 if (d - p > SMTPW_MAX_DOMAIN)
@@ -319,6 +407,12 @@ int smtpw_path_parse(const char *text, size_t len, unsigned options, smtpw_path 
         p++;
         flags |= SMTPW_PATH_QUOTED;
     } else {
+#if defined(SMTPW_SIMD_SSE2)
+        ptr q = dotted_fast(p, b, end, 0);
+        if (q != NULL)
+            p = q;
+        else
+#endif
         for (;;) { /* Atom *("." Atom) */
             ptr as = p;
             for (;;) {
@@ -357,7 +451,7 @@ int smtpw_path_parse(const char *text, size_t len, unsigned options, smtpw_path 
                 return SMTPW_E_SYNTAX;
             out->literal = smtpw__span((const char *)lit, litlen);
         } else {
-            p = scan_domain(p, end, options, &flags);
+            p = scan_domain(b, p, end, options, &flags);
             if (p == NULL)
                 return SMTPW_E_SYNTAX;
         }
@@ -424,7 +518,7 @@ int smtpw_domain_check(const char *text, size_t len, unsigned options)
     ptr e;
     if (text == NULL)
         return SMTPW_E_INVALID_ARG;
-    e = scan_domain((ptr)text, (ptr)text + len, options, &flags);
+    e = scan_domain((ptr)text, (ptr)text, (ptr)text + len, options, &flags);
     if (e == NULL || e != (ptr)text + len)
         return SMTPW_E_SYNTAX;
     return len > SMTPW_MAX_DOMAIN ? SMTPW_E_TOOLONG : SMTPW_OK;

@@ -118,6 +118,10 @@ typedef struct smtpw_server_config {
  * One event.  Spans point into the `in` bytes of the smtpw_server_recv()
  * call that returned it (or, for a few body bytes, into static storage) and
  * stay valid until the caller reuses those bytes.  Append-only.
+ * Every field before `path` is set on each return: a field the event type
+ * does not use is 0 (spans: NULL, 0).  `path` is set only by MAIL and RCPT
+ * events; after any other event (REJECTED included) its contents are
+ * unspecified, as the core does not spend time clearing it.
  */
 typedef struct smtpw_event {
     int32_t type;      /* SMTPW_EV_* */

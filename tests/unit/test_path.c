@@ -293,6 +293,57 @@ static void rfc5321_4_1_2_domain_check(void **state)
     assert_int_equal(smtpw_domain_check("ab\0cd", 2, 0), 0);
 }
 
+/* Dot-strings and domains are scanned 16 bytes a round where SIMD is
+ * built in: a dot, hyphen or UTF-8 byte at every offset of 1 to 3 rounds
+ * must give the byte-wise answers. */
+static void rfc5321_4_1_2_dot_rules_at_every_offset(void **state)
+{
+    static const char *const pairs[] = {"..", ".-", "-."};
+    char s[96], t[48];
+    size_t len, k, i;
+    (void)state;
+    for (len = 1; len <= 40; len++) {
+        for (k = 0; k < len; k++) {
+            int edge = k == 0 || k == len - 1;
+            memset(t, 'a', len);
+            t[len] = '\0';
+            t[k] = '.';
+            snprintf(s, sizeof s, "<x@%s>", t);
+            if (edge)
+                BAD(s, 0);
+            else
+                OK(s, 0, "x", t, 0);
+            snprintf(s, sizeof s, "<%s@x.y>", t); /* Dot-string: the same rule */
+            if (edge)
+                BAD(s, 0);
+            else
+                OK(s, 0, t, "x.y", 0);
+            t[k] = '-'; /* a label may not start or end with '-' */
+            snprintf(s, sizeof s, "<x@%s>", t);
+            if (edge)
+                BAD(s, 0);
+            else
+                OK(s, 0, "x", t, 0);
+            snprintf(s, sizeof s, "<%s@x.y>", t); /* '-' is atext */
+            OK(s, 0, t, "x.y", 0);
+            for (i = 0; i < 3 && k + 1 < len; i++) {
+                memcpy(t + k, pairs[i], 2);
+                snprintf(s, sizeof s, "<x@%s>", t);
+                BAD(s, 0);
+            }
+            memset(t, 'a', len);
+            memcpy(t + k, "\xc3\xa9", 2); /* UTF-8 inside a run */
+            t[len + 1] = '\0';
+            snprintf(s, sizeof s, "<%s@x.y>", t);
+            OK(s, U, t, "x.y", SMTPW_PATH_UTF8);
+            BAD(s, 0);
+            snprintf(s, sizeof s, "<x@%s>", t);
+            OK(s, U, "x", t, SMTPW_PATH_UTF8);
+            BAD(s, 0);
+        }
+    }
+}
+
 /* --- RFC 5321 4.1.3 address literals ------------------------------------------ */
 
 static void literal_ok(const char *lit, uint32_t kind, const char *inner, int line)
@@ -1096,6 +1147,7 @@ int main(void)
         cmocka_unit_test(rfc5321_4_1_2_local_unquote_nobuf),
         cmocka_unit_test(rfc5321_4_1_2_domain_labels),
         cmocka_unit_test(rfc5321_4_1_2_domain_check),
+        cmocka_unit_test(rfc5321_4_1_2_dot_rules_at_every_offset),
         cmocka_unit_test(rfc5321_4_1_3_ipv4_literal),
         cmocka_unit_test(rfc5321_4_1_3_ipv6_literal),
         cmocka_unit_test(rfc5321_4_1_3_general_literal),
