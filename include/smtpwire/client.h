@@ -110,10 +110,6 @@ typedef struct smtpw_client_config {
 #define SMTPW_CEV_NONE 0  /* need more bytes */
 #define SMTPW_CEV_REPLY 1 /* one line of a reply; SMTPW_REPLY_LAST on its last line */
 
-/* smtpw_client_want() bit beside the SMTPW_WANT_* of common.h: 354 came,
- * the message body is expected through smtpw_client_body_encode()/_end(). */
-#define SMTPW_WANT_BODY 0x20u
-
 /* smtpw_reply.flags */
 #define SMTPW_REPLY_LAST 0x01u     /* the final line: the reply is complete */
 #define SMTPW_REPLY_ENHANCED 0x02u /* enh_* hold an RFC 3463 code */

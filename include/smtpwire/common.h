@@ -126,6 +126,7 @@ SMTPW_API unsigned smtpw_timeout_seconds(int which);
 #define SMTPW_WANT_REPLY 0x4u /* server: the application must answer the last event */
 #define SMTPW_WANT_CLOSE 0x8u /* close the connection once output is drained */
 #define SMTPW_WANT_TLS 0x10u  /* start TLS now (after STARTTLS), then call *_tls_started() */
+#define SMTPW_WANT_BODY 0x20u /* client: 354 came, send the body (smtpw_client_body_encode/_end) */
 
 /* What to do with a bare CR or bare LF (one not part of CRLF), RFC 5321 2.3.8.
  * Set separately for command lines and for message bodies. */
