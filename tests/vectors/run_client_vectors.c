@@ -25,13 +25,14 @@
  *                [kw=KEYWORD]   or   error SMTPW_E_x  (a failing recv)
  * SPDX-License-Identifier: MIT
  */
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "smtpwire/smtpwire.h"
+
+#include "vecfile.h"
 
 #define MAXITEMS 1024
 
@@ -53,66 +54,10 @@ struct vec {
     size_t slen; /* all S: bytes */
 };
 
-struct buf {
-    char *p;
-    size_t n, cap;
-};
-
-static void put(struct buf *b, const void *p, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        b->cap = (b->n + n + 1) * 2 + 64;
-        b->p = realloc(b->p, b->cap);
-        if (!b->p)
-            abort();
-    }
-    if (n)
-        memcpy(b->p + b->n, p, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void puts_(struct buf *b, const char *s)
-{
-    put(b, s, strlen(s));
-}
-
 static int failures;
 static long runs;
 
 /* ---- parsing ---- */
-
-static size_t unescape(const char *s, char *out)
-{
-    size_t n = 0;
-    while (*s) {
-        if (*s == '\\' && s[1]) {
-            s++;
-            switch (*s) {
-            case 'r': out[n++] = '\r'; break;
-            case 'n': out[n++] = '\n'; break;
-            case 't': out[n++] = '\t'; break;
-            case '0': out[n++] = '\0'; break;
-            case 'x': {
-                unsigned v = 0;
-                int k;
-                for (k = 1; k <= 2 && s[k]; k++) {
-                    char c = s[k];
-                    v = v * 16 + (unsigned)(c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0');
-                }
-                out[n++] = (char)v;
-                s += 2;
-                break;
-            }
-            default: out[n++] = *s; break;
-            }
-            s++;
-        } else {
-            out[n++] = *s++;
-        }
-    }
-    return n;
-}
 
 static const char *const err_names[] = {
     "0",             "SMTPW_E_INVALID_ARG", "SMTPW_E_STATE",   "SMTPW_E_NOBUF",
@@ -640,39 +585,7 @@ static int run_vector(const char *path)
     return rc;
 }
 
-static int cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int main(int argc, char **argv)
 {
-    int i, n = 0;
-    for (i = 1; i < argc; i++) {
-        DIR *d = opendir(argv[i]);
-        if (d) {
-            struct dirent *de;
-            char *names[1024];
-            int nn = 0, j;
-            while ((de = readdir(d)) != NULL) {
-                size_t l = strlen(de->d_name);
-                if (l > 5 && strcmp(de->d_name + l - 5, ".smtp") == 0 && nn < 1024) {
-                    names[nn] = malloc(strlen(argv[i]) + l + 2);
-                    sprintf(names[nn], "%s/%s", argv[i], de->d_name);
-                    nn++;
-                }
-            }
-            closedir(d);
-            qsort(names, (size_t)nn, sizeof names[0], cmp);
-            for (j = 0; j < nn; j++, n++) {
-                run_vector(names[j]);
-                free(names[j]);
-            }
-        } else {
-            run_vector(argv[i]);
-            n++;
-        }
-    }
-    printf("%d vectors, %ld replays, %d failures\n", n, runs, failures);
-    return failures ? 1 : n ? 0 : 77;
+    return run_all(argc, argv, run_vector, &failures, &runs);
 }
