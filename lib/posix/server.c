@@ -351,8 +351,16 @@ static int handshake(smtpw_posix_server *c)
     return 0;
 }
 
-static int tls_done_event(smtpw_posix_server *c, smtpw_event *ev)
+/* Run (or go on with) the STARTTLS handshake: SMTPW_EV_STARTTLS once it is
+ * done, SMTPW_E_AGAIN while it waits for the socket; otherwise the session
+ * is over and its error comes back. */
+static int tls_step(smtpw_posix_server *c, smtpw_event *ev)
 {
+    int rc = handshake(c);
+    if (rc == SMTPW_E_AGAIN)
+        return rc;
+    if (rc != 0)
+        return finish(c, rc);
     memset(ev, 0, sizeof *ev);
     ev->type = SMTPW_EV_STARTTLS;
     ev->cmd = SMTPW_CMD_STARTTLS;
@@ -384,11 +392,9 @@ int smtpw_posix_server_step(smtpw_posix_server *c, int revents, uint64_t now_ms,
     if (c->flags & F_HANDSHAKE) {
         if (revents == 0 && !(c->deadline && now_ms >= c->deadline))
             goto idle;
-        rc = handshake(c);
-        if (rc == 0)
-            return tls_done_event(c, ev);
+        rc = tls_step(c, ev);
         if (rc != SMTPW_E_AGAIN)
-            return finish(c, rc);
+            return rc;
         goto idle;
     }
 
@@ -411,11 +417,9 @@ int smtpw_posix_server_step(smtpw_posix_server *c, int revents, uint64_t now_ms,
                     progress = 1;
             }
             if (rc == SMTPW_EV_STARTTLS) {
-                rc = handshake(c);
-                if (rc == 0)
-                    return tls_done_event(c, ev);
+                rc = tls_step(c, ev);
                 if (rc != SMTPW_E_AGAIN)
-                    return finish(c, rc);
+                    return rc;
                 progress = 1;
                 goto idle;
             }
@@ -454,11 +458,9 @@ int smtpw_posix_server_step(smtpw_posix_server *c, int revents, uint64_t now_ms,
         if ((want & SMTPW_WANT_CLOSE) || core_closed)
             return finish(c, SMTPW_E_CLOSED);
         if (want & SMTPW_WANT_TLS) {
-            rc = handshake(c);
-            if (rc == 0)
-                return tls_done_event(c, ev);
+            rc = tls_step(c, ev);
             if (rc != SMTPW_E_AGAIN)
-                return finish(c, rc);
+                return rc;
             progress = 1;
             goto idle;
         }
