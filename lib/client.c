@@ -164,6 +164,15 @@ static int precheck(smtpw_client *c, int is_quit)
     return 0;
 }
 
+/* precheck() and may_send() for a command without arguments to check. */
+static int ready(smtpw_client *c, int is_quit)
+{
+    int rc = precheck(c, is_quit);
+    if (rc)
+        return rc;
+    return may_send(c) ? 0 : SMTPW_E_AGAIN;
+}
+
 /* Finish the line, queue it and record the reply it awaits. */
 static int submit(smtpw_client *c, int cmd, struct line *l, uint32_t index, uint16_t gen)
 {
@@ -418,21 +427,15 @@ static int queue_verb(smtpw_client *c, int cmd, const char *verb)
 /* A command without arguments. */
 static int simple(smtpw_client *c, int cmd, const char *verb)
 {
-    int rc = precheck(c, cmd == SMTPW_CMD_QUIT);
-    if (rc)
-        return rc;
-    if (!may_send(c))
-        return SMTPW_E_AGAIN;
-    return queue_verb(c, cmd, verb);
+    int rc = ready(c, cmd == SMTPW_CMD_QUIT);
+    return rc ? rc : queue_verb(c, cmd, verb);
 }
 
 int smtpw_client_data(smtpw_client *c)
 {
-    int rc = precheck(c, 0);
+    int rc = ready(c, 0);
     if (rc)
         return rc;
-    if (!may_send(c))
-        return SMTPW_E_AGAIN;
     /* DATA needs a MAIL and a RCPT; once every RCPT has been answered and
      * none was accepted, DATA is pointless: RSET instead. */
     if (c->txn != SMTPW__TXN_OPEN || c->rcpt_n == 0 ||
@@ -467,11 +470,9 @@ int smtpw_client_quit(smtpw_client *c)
 
 int smtpw_client_starttls(smtpw_client *c)
 {
-    int rc = precheck(c, 0);
+    int rc = ready(c, 0);
     if (rc)
         return rc;
-    if (!may_send(c))
-        return SMTPW_E_AGAIN;
     if (!c->hello || c->txn != SMTPW__TXN_NONE)
         return SMTPW_E_STATE;
     if (!(c->caps.ext & SMTPW_EXT_STARTTLS))
