@@ -72,8 +72,9 @@ static unsigned policy(const char *v)
 }
 
 /* One "key=value" of a "!" line. */
-static int config_item(struct vec *v, char *tok)
+static int config_item(void *ctx, char *tok)
 {
+    struct vec *v = ctx;
     char *eq = strchr(tok, '=');
     const char *val;
     if (!eq)
@@ -157,21 +158,10 @@ static int load(const char *path, struct vec *v)
         if (n == 0 || line[0] == '#')
             continue;
         if (line[0] == '!') {
-            char *p = line + 1;
-            while (*p) {
-                char one[512];
-                size_t k = strcspn(p, " ");
-                if (k) {
-                    snprintf(one, sizeof one, "%.*s", (int)k, p);
-                    if (config_item(v, one) != 0) {
-                        fprintf(stderr, "%s:%d: bad config %s\n", path, lineno, one);
-                        fclose(f);
-                        return -1;
-                    }
-                }
-                p += k;
-                while (*p == ' ')
-                    p++;
+            if (config_line(line + 1, config_item, v) != 0) {
+                fprintf(stderr, "%s:%d: bad config line\n", path, lineno);
+                fclose(f);
+                return -1;
             }
             continue;
         }

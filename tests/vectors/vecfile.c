@@ -66,6 +66,25 @@ size_t unescape(const char *s, char *out)
     return n;
 }
 
+int config_line(const char *p, int (*item)(void *ctx, char *tok), void *ctx)
+{
+    char one[512];
+    while (*p) {
+        size_t k = strcspn(p, " ");
+        if (k) {
+            snprintf(one, sizeof one, "%.*s", (int)k, p);
+            if (item(ctx, one) != 0) {
+                fprintf(stderr, "bad config item %s\n", one);
+                return -1;
+            }
+        }
+        p += k;
+        while (*p == ' ')
+            p++;
+    }
+    return 0;
+}
+
 static int cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);

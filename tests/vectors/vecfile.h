@@ -18,6 +18,10 @@ void puts_(struct buf *b, const char *s);
  * hold strlen(s) bytes; returns the decoded length. */
 size_t unescape(const char *s, char *out);
 
+/* Hand each space-separated token of a "!" config line to item(ctx, tok);
+ * returns 0, or -1 (after naming the token on stderr) when item() refuses. */
+int config_line(const char *p, int (*item)(void *ctx, char *tok), void *ctx);
+
 /* Run run_vector() on every *.smtp file of each directory argument (sorted
  * by name) or on each file argument; print the totals.  Returns the exit
  * status: 0, 1 when *failures, 77 when there was no vector. */
