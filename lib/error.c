@@ -1,6 +1,7 @@
 /* Error texts and names, command names, RFC 5321 4.5.3.2 timeouts.
  * SPDX-License-Identifier: MIT */
 #include "internal.h"
+#include "smtpwire/server.h"
 
 struct errinfo {
     const char *name;
@@ -65,6 +66,19 @@ const char *smtpw_cmd_name(int cmd)
     if (cmd < 0 || (size_t)cmd >= sizeof cmd_names / sizeof cmd_names[0])
         return "";
     return cmd_names[cmd];
+}
+
+/* Indexed by SMTPW_EV_*. */
+static const char *const event_names[] = {
+    "NONE", "HELO", "MAIL", "RCPT", "DATA",     "BODY",     "DATA_END", "DATA_ABORT",
+    "RSET", "VRFY", "EXPN", "HELP", "QUIT", "STARTTLS", "REJECTED", "CLOSE",
+};
+
+const char *smtpw_server_event_name(int type)
+{
+    if (type < 0 || (size_t)type >= sizeof event_names / sizeof event_names[0])
+        return "?";
+    return event_names[type];
 }
 
 unsigned smtpw_timeout_seconds(int which)

@@ -134,6 +134,10 @@ typedef struct smtpw_event {
     smtpw_path path;   /* MAIL/RCPT: the parsed path */
 } smtpw_event;
 
+/** The name of an SMTPW_EV_* type without its prefix ("DATA_END"), for
+ *  logs and bindings; "?" for an unknown type.  Static storage.  Since 0.1. */
+SMTPW_API const char *smtpw_server_event_name(int type);
+
 /** Bytes of caller memory one server needs; fixed for a library build. */
 SMTPW_API size_t smtpw_server_sizeof(void);
 

@@ -60,15 +60,6 @@ static void log_span(T *t, smtpw_span sp)
     }
 }
 
-static const char *evname(int type)
-{
-    static const char *const n[] = {"NONE",       "HELO", "MAIL", "RCPT",     "DATA",
-                                    "BODY",       "DATA_END", "DATA_ABORT", "RSET", "VRFY",
-                                    "EXPN",       "HELP", "QUIT", "STARTTLS", "REJECTED",
-                                    "CLOSE"};
-    return type >= 0 && type <= 15 ? n[type] : "?";
-}
-
 /* Consecutive BODY events are joined: how the body is cut depends on the
  * chunking, its bytes do not. */
 static int in_body;
@@ -92,7 +83,7 @@ static void log_event(T *t, const smtpw_event *ev)
         break;
     case SMTPW_EV_MAIL:
     case SMTPW_EV_RCPT:
-        logf_(t, "%s ", evname(ev->type));
+        logf_(t, "%s ", smtpw_server_event_name(ev->type));
         log_span(t, ev->arg);
         if (ev->params.len) {
             logf_(t, " [");
@@ -109,7 +100,7 @@ static void log_event(T *t, const smtpw_event *ev)
         break;
     case SMTPW_EV_DATA_ABORT:
     case SMTPW_EV_CLOSE:
-        logf_(t, "%s %u", evname(ev->type), (unsigned)ev->code);
+        logf_(t, "%s %u", smtpw_server_event_name(ev->type), (unsigned)ev->code);
         break;
     case SMTPW_EV_REJECTED:
         logf_(t, "REJECTED %s %u", ev->cmd == SMTPW_CMD_UNKNOWN ? "?" : smtpw_cmd_name(ev->cmd),
@@ -118,11 +109,11 @@ static void log_event(T *t, const smtpw_event *ev)
     case SMTPW_EV_VRFY:
     case SMTPW_EV_EXPN:
     case SMTPW_EV_HELP:
-        logf_(t, "%s ", evname(ev->type));
+        logf_(t, "%s ", smtpw_server_event_name(ev->type));
         log_span(t, ev->arg);
         break;
     default:
-        logf_(t, "%s", evname(ev->type));
+        logf_(t, "%s", smtpw_server_event_name(ev->type));
         break;
     }
     logf_(t, "\n");

@@ -48,6 +48,17 @@ static void command_names(void **state)
     assert_string_equal(smtpw_cmd_name(1000), "");
 }
 
+static void event_names(void **state)
+{
+    (void)state;
+    assert_string_equal(smtpw_server_event_name(SMTPW_EV_NONE), "NONE");
+    assert_string_equal(smtpw_server_event_name(SMTPW_EV_DATA_END), "DATA_END");
+    assert_string_equal(smtpw_server_event_name(SMTPW_EV_STARTTLS), "STARTTLS");
+    assert_string_equal(smtpw_server_event_name(SMTPW_EV_CLOSE), "CLOSE");
+    assert_string_equal(smtpw_server_event_name(SMTPW_EV_CLOSE + 1), "?");
+    assert_string_equal(smtpw_server_event_name(-1), "?");
+}
+
 /* RFC 5321 4.5.3.2.1 to 4.5.3.2.7 */
 static void rfc5321_4_5_3_2_timeouts(void **state)
 {
@@ -64,7 +75,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(header_matches_library), cmocka_unit_test(header_matches_meson),
-        cmocka_unit_test(every_error_has_a_name), cmocka_unit_test(command_names),
+        cmocka_unit_test(every_error_has_a_name), cmocka_unit_test(command_names), cmocka_unit_test(event_names),
         cmocka_unit_test(rfc5321_4_5_3_2_timeouts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

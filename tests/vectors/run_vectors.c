@@ -245,15 +245,6 @@ static void log_span(struct buf *b, smtpw_span sp)
     }
 }
 
-static const char *evname(int type)
-{
-    static const char *const n[] = {"NONE", "HELO",     "MAIL",     "RCPT", "DATA",
-                                    "BODY", "DATA_END", "DATA_ABORT", "RSET", "VRFY",
-                                    "EXPN", "HELP",     "QUIT",     "STARTTLS", "REJECTED",
-                                    "CLOSE"};
-    return type >= 0 && type <= 15 ? n[type] : "?";
-}
-
 static void format_event(struct buf *b, const smtpw_event *ev)
 {
     char t[128];
@@ -265,7 +256,7 @@ static void format_event(struct buf *b, const smtpw_event *ev)
         break;
     case SMTPW_EV_MAIL:
     case SMTPW_EV_RCPT:
-        puts_(b, evname(ev->type));
+        puts_(b, smtpw_server_event_name(ev->type));
         puts_(b, " ");
         log_span(b, ev->arg);
         if (ev->params.len) {
@@ -288,7 +279,7 @@ static void format_event(struct buf *b, const smtpw_event *ev)
         break;
     case SMTPW_EV_DATA_ABORT:
     case SMTPW_EV_CLOSE:
-        snprintf(t, sizeof t, "%s %u", evname(ev->type), (unsigned)ev->code);
+        snprintf(t, sizeof t, "%s %u", smtpw_server_event_name(ev->type), (unsigned)ev->code);
         puts_(b, t);
         break;
     case SMTPW_EV_REJECTED:
@@ -300,12 +291,12 @@ static void format_event(struct buf *b, const smtpw_event *ev)
     case SMTPW_EV_VRFY:
     case SMTPW_EV_EXPN:
     case SMTPW_EV_HELP:
-        puts_(b, evname(ev->type));
+        puts_(b, smtpw_server_event_name(ev->type));
         puts_(b, " ");
         log_span(b, ev->arg);
         break;
     default:
-        puts_(b, evname(ev->type));
+        puts_(b, smtpw_server_event_name(ev->type));
         break;
     }
 }
