@@ -26,7 +26,9 @@
  *       rev = pfd.revents;
  *       while ((r = smtpw_posix_server_step(c, rev, now, &ev)) > 0) {
  *           rev = 0;
- *           handle ev; answer it with smtpw_server_reply(smtpw_posix_server_core(c), ...)
+ *           handle ev, copying what you keep of its spans (valid until the
+ *           next step of any session); answer it with
+ *           smtpw_server_reply(smtpw_posix_server_core(c), ...)
  *           now, or later (then call step again once answered)
  *       }
  *       if (r < 0) the session is over and its fd closed: free c
@@ -113,7 +115,8 @@ typedef struct smtpw_posix_server smtpw_posix_server; /* opaque, one per session
  * pool: slots of slot_size bytes that keep a session's unconsumed input
  *   between turns (a partial command line; the pipelined rest of a burst
  *   while the application defers a reply or the peer does not read).  A
- *   session holds at most one, only while it has such bytes.  When the
+ *   session holds at most one, only while it has such bytes or the last
+ *   event it returned points into them (given back at its next step).  When the
  *   pool is empty or the bytes do not fit a slot, the adapter uses malloc
  *   unless SMTPW_POSIX_NO_MALLOC.  May be NULL/0 (malloc only).
  * timeout_ms: 0 applies the RFC 5321 4.5.3.2 lengths; any other value
@@ -195,9 +198,16 @@ SMTPW_API smtpw_server *smtpw_posix_server_core(smtpw_posix_server *c);
  * Returns an SMTPW_EV_* > 0 with *ev filled: handle it, then call step
  * again.  Decision events (want() has SMTPW_WANT_REPLY) may be answered
  * right away or later; until answered, the session reads nothing and has
- * no deadline; after answering, call step (revents 0).  The spans in *ev
- * point into the shared scratch buffer or the session's hold and are valid
- * until the next step of any session on the same shared object.
+ * no deadline; after answering, call step (revents 0).
+ * Lifetime of *ev: its spans point into the shared scratch buffer or into
+ * this session's hold, and stay valid and unchanged until the next call of
+ * smtpw_posix_server_step() on any session of the same smtpw_posix_shared
+ * (another session's read overwrites the scratch buffer), or
+ * smtpw_posix_server_close() of this one.  The adapter frees or reuses
+ * that memory no earlier: an emptied hold is given back at the session's
+ * next step, not when the core consumes its last byte.  So copy what you
+ * keep before stepping any session, above all for a verdict you defer
+ * (the example server copies the EHLO name and the paths at once).
  * SMTPW_EV_STARTTLS is returned after the TLS handshake succeeded.
  * Returns 0 when it must wait: poll for smtpw_posix_server_events() or
  * until smtpw_posix_server_deadline(), or answer the pending event.
@@ -301,7 +311,16 @@ typedef struct smtpw_posix_send_opts {
      * again, forgetting the earlier capabilities.  Whether TLS ran is
      * known to the hooks, which did the handshake. */
     uint32_t tls;
+    /* SMTPW_POSIX_SEND_* bits (0 by default; not yet covered by version). */
+    uint32_t flags;
 } smtpw_posix_send_opts;
+
+/* smtpw_posix_send_opts.flags */
+/* Delivery by MX may reach this machine: exchanger addresses in
+ * 127.0.0.0/8, 0.0.0.0/8, ::/96 or ::ffff:0:0/96 (loopback, unspecified)
+ * are kept (smtpw_posix_addr_lookup_flags()).  For tests only: by default
+ * they are refused, as such an MX loops back to us (RFC 5321 5.1). */
+#define SMTPW_POSIX_SEND_ALLOW_LOOPBACK_MX 0x1u
 
 /** The outcome of one transaction, filled by smtpw_posix_send*(). */
 typedef struct smtpw_posix_send_result {
@@ -381,7 +400,7 @@ typedef struct smtpw_posix_mx {
  * are counted but dropped), sorted by preference (RFC 5321 5.1; equal
  * preferences keep the server's order).  Compression pointers are followed
  * only backwards and at most 32 times per name; every read is bounds
- * checked.  A null MX (RFC 7505: one record, exchange ".") comes back as
+ * checked.  On an error, what out holds means nothing.  A null MX (RFC 7505: one record, exchange ".") comes back as
  * one entry with an empty host.
  * Returns the number of MX records found (>= 0; 0 with NOERROR means no
  * MX: use the domain's A/AAAA), SMTPW_E_NOTSUP (NXDOMAIN: no such
@@ -397,31 +416,45 @@ SMTPW_API int smtpw_posix_dns_parse_mx(const uint8_t *pkt, size_t len, uint16_t 
  * preference order; when there is none, the domain itself (pref 0, the
  * implicit MX).  nameserver: "IP" or "IP:PORT" ("[IPv6]:PORT"), or NULL
  * for the first nameserver of /etc/resolv.conf (127.0.0.1 when none).
- * Queries go over UDP, retried once, each wait bounded by timeout_ms
- * (0: 5 s).  Answers are taken only from the nameserver's address and
- * port, with the query's random id and question (RFC 5452 9); others are
- * ignored.  Exchangers that are IP literals in disguise (last label
- * starting with a digit, RFC 5321 5.1) or "localhost" and names under it
- * (RFC 6761 6.3) are skipped.  Returns the number of entries written
- * (>= 1), SMTPW_E_NOTSUP when the domain takes no mail: a null MX
- * (RFC 7505) or NXDOMAIN (both permanent), SMTPW_E_DNS (no answer,
- * SERVFAIL, truncated: temporary), SMTPW_E_PROTO (malformed answer, or MX
- * records none of which is usable), SMTPW_E_INVALID_ARG.
+ * Queries go over UDP with EDNS0 (RFC 6891, 1232 octets; asked again
+ * without it after FORMERR), retried once, each wait bounded by timeout_ms
+ * (0: 5 s); a truncated answer is asked again over TCP (RFC 7766), within
+ * one more timeout.  Answers are taken only from the nameserver's address
+ * and port, with the query's random id and question (RFC 5452 9); others
+ * are ignored.  Exchangers that are IP literals in disguise (last label
+ * starting with a digit, RFC 5321 5.1), "localhost" and names under it
+ * (RFC 6761 6.3), or single labels (not fully qualified, RFC 5321 2.3.5:
+ * "ip6-localhost", "mailhost") are skipped; the implicit MX is held to
+ * the same rules.  Returns the number of entries written (>= 1),
+ * SMTPW_E_NOTSUP when the domain takes no mail: a null MX (RFC 7505),
+ * NXDOMAIN, or MX records none of which is usable (all permanent),
+ * SMTPW_E_DNS (no answer, SERVFAIL: temporary), SMTPW_E_PROTO (malformed
+ * answer), SMTPW_E_INVALID_ARG.
  */
 SMTPW_API int smtpw_posix_mx_lookup(const char *domain, const char *nameserver,
                                     unsigned timeout_ms, smtpw_posix_mx *out, size_t cap);
 
 /**
  * Look up the IPv6 (AAAA) then IPv4 (A) addresses of host through the
- * given nameserver (as above) and write them as numeric text into out
- * (the pref field is 0).  For resolvers other than the system's; with the
- * system's, give the host name to smtpw_posix_connect() instead.  host
- * must not point into out.  Returns the number written (>= 1),
+ * given nameserver (as above, NULL for /etc/resolv.conf's) and write them
+ * as numeric text into out (the pref field is 0).  Meant for the
+ * addresses of a mail exchanger: addresses of this machine (127.0.0.0/8,
+ * 0.0.0.0/8, ::/96 and the IPv4-mapped forms: an MX looping back to us,
+ * RFC 5321 5.1) are left out.  An answer that fails any check contributes
+ * no address.  host must not point into out.  Returns the number written
+ * (>= 1), 0 when host has addresses but every one is this machine,
  * SMTPW_E_NOTSUP (NXDOMAIN), SMTPW_E_DNS, SMTPW_E_PROTO or
  * SMTPW_E_INVALID_ARG.
  */
 SMTPW_API int smtpw_posix_addr_lookup(const char *host, const char *nameserver,
                                       unsigned timeout_ms, smtpw_posix_mx *out, size_t cap);
+
+/** smtpw_posix_addr_lookup() with SMTPW_POSIX_SEND_* flags (e.g. a send's
+ *  opts.flags): SMTPW_POSIX_SEND_ALLOW_LOOPBACK_MX keeps the addresses of
+ *  this machine (tests).  Other bits are ignored. */
+SMTPW_API int smtpw_posix_addr_lookup_flags(const char *host, const char *nameserver,
+                                            unsigned timeout_ms, uint32_t flags,
+                                            smtpw_posix_mx *out, size_t cap);
 
 #ifdef __cplusplus
 }

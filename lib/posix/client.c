@@ -845,6 +845,17 @@ int smtpw_posix_connect(const char *host, const char *port, unsigned timeout_ms,
     if (rc != 0 || !list)
         return SMTPW_E_DNS;
     for (ai = list; ai; ai = ai->ai_next) {
+#if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
+        /* close-on-exec from the start: no window in which a concurrent
+         * fork+exec of the embedding program inherits the socket */
+        int s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                       ai->ai_protocol);
+        if (s < 0) {
+            saved = errno;
+            last = SMTPW_E_IO;
+            continue;
+        }
+#else
         int s = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
         int fl;
         if (s < 0) {
@@ -860,6 +871,7 @@ int smtpw_posix_connect(const char *host, const char *port, unsigned timeout_ms,
             last = SMTPW_E_IO;
             continue;
         }
+#endif
         if (connect(s, ai->ai_addr, ai->ai_addrlen) != 0) {
             int soerr = 0;
             socklen_t sl = sizeof soerr;

@@ -1,7 +1,9 @@
 /* POSIX adapter: a small DNS stub resolver for MX delivery (RFC 5321 5.1,
- * RFC 7505), UDP only.  Answers are hostile input: every read is bounds
- * checked, compression pointers must go strictly backwards and are
- * followed at most MAX_HOPS times per name (RFC 1035 4.1.4).
+ * RFC 7505): UDP with EDNS0 (RFC 6891), TCP when the answer is truncated
+ * (RFC 7766).  Answers are hostile input: every read is bounds checked,
+ * compression pointers must go strictly backwards and are followed at most
+ * MAX_HOPS times per name (RFC 1035 4.1.4), and an answer that fails any
+ * check contributes nothing.
  * SPDX-License-Identifier: MIT */
 #if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
 #undef _POSIX_C_SOURCE
@@ -27,12 +29,30 @@
 #define T_CNAME 5u
 #define T_MX 15u
 #define T_AAAA 28u
+#define T_OPT 41u
 #define C_IN 1u
 #define HDR 12u
 #define MAX_HOPS 32
 #define MAX_CNAMES 8
 #define DNS_TIMEOUT_MS 5000u
-#define PKT_MAX 4096
+/* RFC 6891 6.2.5 and the DNS flag day 2020 figure: fits any path MTU */
+#define EDNS_SIZE 1232u
+/* the largest answer taken (over TCP; UDP ones stay within EDNS_SIZE):
+ * far more than any sane MX or address set */
+#define PKT_MAX 16384
+
+/* parse() flags */
+#define P_USABLE_MX 1u   /* skip exchangers mx_usable() refuses */
+#define P_NO_LOCAL 2u    /* skip addresses of this machine (local_addr()) */
+
+#if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
+#define SOCK_FLAGS (SOCK_CLOEXEC | SOCK_NONBLOCK)
+#else
+#define SOCK_FLAGS 0
+#endif
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0
+#endif
 
 static unsigned get16(const uint8_t *p)
 {
@@ -117,14 +137,42 @@ static int name_eq(const char *a, const char *b)
  * literal in disguise ("192.0.2.1", "127.1", "0x7f000001": the system
  * resolver would take each as an address).  "localhost" and the names
  * under it are this machine (RFC 6761 6.3): mail there loops back or
- * reaches a local service.  The null MX "" is left to the caller. */
+ * reaches a local service.  A single label is no fully qualified name
+ * (RFC 5321 2.3.5 allows only those): it would be completed by a search
+ * list or found in /etc/hosts ("ip6-localhost", "ip6-loopback",
+ * "mailhost"), i.e. somewhere local.  The null MX "" is left to the
+ * caller. */
 static int mx_usable(const char *host)
 {
     const char *last = strrchr(host, '.');
-    last = last ? last + 1 : host;
+    if (!host[0])
+        return 1;
+    if (!last)
+        return 0;
+    last++;
     if (last[0] >= '0' && last[0] <= '9')
         return 0;
     return !name_eq(last, "localhost");
+}
+
+/* An address that is this machine, whatever interfaces it has: IPv4
+ * 0.0.0.0/8 ("this host", RFC 1122 3.2.1.3, connects locally on Linux)
+ * and 127.0.0.0/8 (loopback); IPv6 ::/96 (::, ::1 and the deprecated
+ * IPv4-compatible form, RFC 4291 2.5.5.1) and the IPv4-mapped form of the
+ * IPv4 ones (::ffff:127.0.0.1, RFC 4291 2.5.5.2).  An MX that leads here
+ * would loop mail back to us (RFC 5321 5.1) or into a local service. */
+static int local_addr(const uint8_t *a, size_t len)
+{
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    static const uint8_t zero[12] = {0};
+    if (len == 16) {
+        if (memcmp(a, zero, 12) == 0)
+            return 1;
+        if (memcmp(a, mapped, 12) != 0)
+            return 0;
+        a += 12;
+    }
+    return a[0] == 0 || a[0] == 127;
 }
 
 /* Insert keeping preference order, equal ones in arrival order; when full,
@@ -146,11 +194,13 @@ static void insert_sorted(smtpw_posix_mx *out, size_t cap, size_t *n, uint32_t p
 }
 
 /* Parse a response to a question of type qtype.  MX records go to out
- * sorted (with only_usable, those mx_usable() refuses are counted but not
- * stored); A/AAAA as numeric text.  Returns the records found (also those
- * that did not fit), or SMTPW_E_DNS / SMTPW_E_PROTO. */
-static int parse(const uint8_t *pkt, size_t len, uint16_t id, unsigned qtype, int only_usable,
-                 smtpw_posix_mx *out, size_t cap, size_t *stored)
+ * sorted; A/AAAA as numeric text.  Records refused by pflags (P_*) are
+ * counted but not stored.  Returns the records found (also those that did
+ * not fit), or SMTPW_E_DNS / SMTPW_E_PROTO / SMTPW_E_NOTSUP with *stored
+ * 0: a rejected answer contributes nothing, not even the records read
+ * before the fault. */
+static int parse_answer(const uint8_t *pkt, size_t len, uint16_t id, unsigned qtype,
+                        unsigned pflags, smtpw_posix_mx *out, size_t cap, size_t *stored)
 {
     char qname[SMTPW_POSIX_HOST_MAX], owner[SMTPW_POSIX_HOST_MAX],
         target[SMTPW_POSIX_HOST_MAX];
@@ -209,7 +259,7 @@ static int parse(const uint8_t *pkt, size_t len, uint16_t id, unsigned qtype, in
             if (rdlen < 3 || read_name(pkt, len, &p, target, sizeof target) != 0 ||
                 p != rd + rdlen)
                 return SMTPW_E_PROTO;
-            if (!only_usable || mx_usable(target))
+            if (!(pflags & P_USABLE_MX) || mx_usable(target))
                 insert_sorted(out, cap, stored, get16(pkt + rd), target);
         } else {
             char text[INET6_ADDRSTRLEN];
@@ -217,7 +267,9 @@ static int parse(const uint8_t *pkt, size_t len, uint16_t id, unsigned qtype, in
             if (rdlen != (type == T_A ? 4u : 16u) ||
                 !inet_ntop(af, pkt + rd, text, (socklen_t)sizeof text))
                 return SMTPW_E_PROTO;
-            if (*stored < cap) {
+            if ((pflags & P_NO_LOCAL) && local_addr(pkt + rd, rdlen)) {
+                /* counted, not stored */
+            } else if (*stored < cap) {
                 out[*stored].pref = 0;
                 memcpy(out[*stored].host, text, strlen(text) + 1);
                 (*stored)++;
@@ -227,6 +279,15 @@ static int parse(const uint8_t *pkt, size_t len, uint16_t id, unsigned qtype, in
             found++;
     }
     return found;
+}
+
+static int parse(const uint8_t *pkt, size_t len, uint16_t id, unsigned qtype, unsigned pflags,
+                 smtpw_posix_mx *out, size_t cap, size_t *stored)
+{
+    int rc = parse_answer(pkt, len, id, qtype, pflags, out, cap, stored);
+    if (rc < 0)
+        *stored = 0;
+    return rc;
 }
 
 int smtpw_posix_dns_parse_mx(const uint8_t *pkt, size_t len, uint16_t id, smtpw_posix_mx *out,
@@ -327,15 +388,17 @@ static void system_ns(char *out, size_t cap)
     fclose(f);
 }
 
-/* The question: header, QNAME from dotted text, QTYPE, QCLASS IN. */
+/* The question: header, QNAME from dotted text, QTYPE, QCLASS IN; with
+ * edns, an OPT record after it (RFC 6891 6.1.2: root owner, our UDP size
+ * in CLASS, version 0, no options).  *qend: where the question ends. */
 static int build_query(uint8_t *q, size_t cap, uint16_t id, const char *name, unsigned qtype,
-                       size_t *qlen)
+                       int edns, size_t *qlen, size_t *qend)
 {
     size_t off = HDR, nl = strlen(name);
     const char *p = name;
     if (nl > 0 && name[nl - 1] == '.')
         nl--;
-    if (nl == 0 || nl > 253 || cap < HDR + nl + 2 + 4)
+    if (nl == 0 || nl > 253 || cap < HDR + nl + 2 + 4 + 11)
         return SMTPW_E_INVALID_ARG;
     memset(q, 0, HDR);
     q[0] = (uint8_t)(id >> 8);
@@ -361,6 +424,17 @@ static int build_query(uint8_t *q, size_t cap, uint16_t id, const char *name, un
     q[off++] = (uint8_t)qtype;
     q[off++] = 0;
     q[off++] = C_IN;
+    *qend = off;
+    if (edns) {
+        q[11] = 1; /* ARCOUNT */
+        q[off++] = 0;
+        q[off++] = 0;
+        q[off++] = (uint8_t)T_OPT;
+        q[off++] = (uint8_t)(EDNS_SIZE >> 8);
+        q[off++] = (uint8_t)EDNS_SIZE;
+        memset(q + off, 0, 6); /* extended rcode, version, flags, RDLENGTH */
+        off += 6;
+    }
     *qlen = off;
     return 0;
 }
@@ -372,26 +446,195 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* One question over UDP, sent twice at most; answers with another id or
- * from elsewhere (the socket is connected) are ignored. */
-static int query(const char *name, unsigned qtype, const char *nameserver, unsigned timeout_ms,
-                 smtpw_posix_mx *out, size_t cap, size_t *stored)
-{
+/* One question to one nameserver. */
+typedef struct dns_query {
     struct sockaddr_storage sa;
-    socklen_t salen = 0;
-    uint8_t q[300], pkt[PKT_MAX];
-    size_t qlen;
+    socklen_t salen;
+    uint8_t q[300];
+    size_t qlen, qend; /* the whole query; the end of its question */
+    uint16_t id;
+    int edns;
+    unsigned timeout_ms;
+} dns_query;
+
+/* Non-blocking and close-on-exec from the start: no window in which a
+ * concurrent fork+exec of the embedding program inherits it. */
+static int new_socket(int family, int type)
+{
+    int fd = socket(family, type | SOCK_FLAGS, 0);
+#if !defined(SOCK_CLOEXEC) || !defined(SOCK_NONBLOCK)
+    if (fd >= 0) {
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+            fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+            close(fd);
+            fd = -1;
+        }
+    }
+#endif
+    return fd;
+}
+
+/* Wait for ev on fd until deadline: 0, or SMTPW_E_DNS (timeout, error). */
+static int wait_fd(int fd, short ev, long long deadline)
+{
+    for (;;) {
+        struct pollfd pfd;
+        long long left = deadline - mono_ms();
+        int r;
+        if (left <= 0)
+            return SMTPW_E_DNS;
+        pfd.fd = fd;
+        pfd.events = ev;
+        pfd.revents = 0;
+        r = poll(&pfd, 1, (int)(left > 60000 ? 60000 : left));
+        if (r > 0)
+            return 0; /* also POLLERR/POLLHUP: the next call reports it */
+        if (r < 0 && errno != EINTR)
+            return SMTPW_E_DNS;
+    }
+}
+
+/* Is pkt an answer to d: its id, and its question (RFC 5452 9.1; the
+ * name's case may differ, RFC 4343)?  Servers that know no EDNS may
+ * answer FORMERR without the question (RFC 6891 7): taken by id alone,
+ * it only leads to asking again without EDNS. */
+static int answer_ok(const uint8_t *pkt, size_t n, const dns_query *d)
+{
+    size_t i;
+    if (n < HDR || get16(pkt) != d->id)
+        return 0;
+    if (d->edns && (pkt[3] & 0x0Fu) == 1 && get16(pkt + 4) == 0)
+        return 1;
+    if (n < d->qend || get16(pkt + 4) != 1)
+        return 0;
+    for (i = HDR; i < d->qend - 4; i++)
+        if (smtpw__lower(pkt[i]) != smtpw__lower(d->q[i]))
+            return 0;
+    return memcmp(pkt + d->qend - 4, d->q + d->qend - 4, 4) == 0;
+}
+
+/* The query over UDP, sent twice at most, each wait bounded by the
+ * timeout; answers with another id or question, or from elsewhere (the
+ * socket is connected), are ignored.  0 and *len, or SMTPW_E_DNS. */
+static int udp_exchange(const dns_query *d, uint8_t *pkt, size_t cap, size_t *len)
+{
+    int fd = new_socket(d->sa.ss_family, SOCK_DGRAM), attempt, rc = SMTPW_E_DNS;
+    if (fd < 0)
+        return SMTPW_E_DNS;
+    if (connect(fd, (const struct sockaddr *)(const void *)&d->sa, d->salen) != 0) {
+        close(fd);
+        return SMTPW_E_DNS;
+    }
+    for (attempt = 0; attempt < 2; attempt++) {
+        long long deadline = mono_ms() + d->timeout_ms;
+        if (send(fd, d->q, d->qlen, 0) != (ssize_t)d->qlen)
+            break;
+        while (wait_fd(fd, POLLIN, deadline) == 0) {
+            ssize_t n = recv(fd, pkt, cap, 0);
+            if (n < 0) {
+                if (errno == EINTR || errno == EAGAIN)
+                    continue;
+                goto done; /* ICMP refused: nobody listens there */
+            }
+            if (!answer_ok(pkt, (size_t)n, d))
+                continue;
+            *len = (size_t)n;
+            rc = 0;
+            goto done;
+        }
+    }
+done:
+    close(fd);
+    return rc;
+}
+
+/* Read exactly n bytes before the deadline: 0 or SMTPW_E_DNS. */
+static int read_full(int fd, uint8_t *buf, size_t n, long long deadline)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r;
+        if (wait_fd(fd, POLLIN, deadline) != 0)
+            return SMTPW_E_DNS;
+        r = recv(fd, buf + got, n - got, 0);
+        if (r == 0)
+            return SMTPW_E_DNS; /* closed before the whole answer */
+        if (r < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            return SMTPW_E_DNS;
+        }
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+/* The query over TCP (RFC 7766 5, after a truncated UDP answer): each
+ * message behind a 2-octet length (RFC 1035 4.2.2); one deadline of the
+ * timeout for connect, query and answer; the answer must carry the same
+ * id and question.  0 and *len, or SMTPW_E_DNS. */
+static int tcp_exchange(const dns_query *d, uint8_t *pkt, size_t cap, size_t *len)
+{
+    long long deadline = mono_ms() + d->timeout_ms;
+    uint8_t frame[2 + sizeof d->q], lb[2];
+    size_t total = 2 + d->qlen, sent = 0, alen;
+    int fd = new_socket(d->sa.ss_family, SOCK_STREAM), rc = SMTPW_E_DNS;
+    if (fd < 0)
+        return SMTPW_E_DNS;
+    if (connect(fd, (const struct sockaddr *)(const void *)&d->sa, d->salen) != 0 &&
+        errno != EINPROGRESS && errno != EINTR)
+        goto done;
+    frame[0] = (uint8_t)(d->qlen >> 8);
+    frame[1] = (uint8_t)d->qlen;
+    memcpy(frame + 2, d->q, d->qlen);
+    while (sent < total) {
+        ssize_t n;
+        if (wait_fd(fd, POLLOUT, deadline) != 0)
+            goto done;
+        /* a refused connect fails here; MSG_NOSIGNAL: no SIGPIPE for
+         * the embedding program */
+        n = send(fd, frame + sent, total - sent, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            goto done;
+        }
+        sent += (size_t)n;
+    }
+    if (read_full(fd, lb, 2, deadline) != 0)
+        goto done;
+    alen = get16(lb);
+    if (alen > cap || read_full(fd, pkt, alen, deadline) != 0 || !answer_ok(pkt, alen, d))
+        goto done;
+    *len = alen;
+    rc = 0;
+done:
+    close(fd);
+    return rc;
+}
+
+/* One question: over UDP with EDNS0, again without it after FORMERR
+ * (RFC 6891 7), over TCP when the answer came truncated (RFC 7766 5; a
+ * truncated answer is never used: what it lacks is unknown). */
+static int query(const char *name, unsigned qtype, const char *nameserver, unsigned timeout_ms,
+                 unsigned pflags, smtpw_posix_mx *out, size_t cap, size_t *stored)
+{
+    dns_query d;
+    uint8_t pkt[PKT_MAX];
+    size_t len = 0;
     char ns[128];
     struct timespec ts;
     uint8_t idb[2];
-    uint16_t id;
-    int fd, rc, attempt;
+    int fd, rc;
 
+    *stored = 0;
     if (!nameserver || !nameserver[0]) {
         system_ns(ns, sizeof ns);
         nameserver = ns;
     }
-    rc = parse_ns(nameserver, &sa, &salen);
+    memset(&d, 0, sizeof d);
+    rc = parse_ns(nameserver, &d.sa, &d.salen);
     if (rc)
         return rc;
     /* an unpredictable id (RFC 5452 9.2); the kernel picks a random
@@ -404,59 +647,24 @@ static int query(const char *name, unsigned qtype, const char *nameserver, unsig
     }
     if (fd >= 0)
         close(fd);
-    id = (uint16_t)(idb[0] << 8 | idb[1]);
-    rc = build_query(q, sizeof q, id, name, qtype, &qlen);
-    if (rc)
-        return rc;
-    if (!timeout_ms)
-        timeout_ms = DNS_TIMEOUT_MS;
-    fd = socket(sa.ss_family, SOCK_DGRAM, 0);
-    if (fd < 0)
-        return SMTPW_E_DNS;
-    if (connect(fd, (struct sockaddr *)(void *)&sa, salen) != 0) {
-        close(fd);
-        return SMTPW_E_DNS;
-    }
-    rc = SMTPW_E_DNS;
-    for (attempt = 0; attempt < 2; attempt++) {
-        long long deadline = mono_ms() + timeout_ms;
-        if (send(fd, q, qlen, 0) != (long)qlen)
+    d.id = (uint16_t)(idb[0] << 8 | idb[1]);
+    d.timeout_ms = timeout_ms ? timeout_ms : DNS_TIMEOUT_MS;
+    for (d.edns = 1;; d.edns = 0) {
+        rc = build_query(d.q, sizeof d.q, d.id, name, qtype, d.edns, &d.qlen, &d.qend);
+        if (rc)
+            return rc;
+        rc = udp_exchange(&d, pkt, sizeof pkt, &len);
+        if (rc)
+            return rc;
+        if (!d.edns || (pkt[3] & 0x0Fu) != 1)
             break;
-        for (;;) {
-            struct pollfd pfd;
-            long long left = deadline - mono_ms();
-            long n;
-            if (left <= 0)
-                break;
-            pfd.fd = fd;
-            pfd.events = POLLIN;
-            pfd.revents = 0;
-            if (poll(&pfd, 1, (int)(left > 60000 ? 60000 : left)) <= 0)
-                continue; /* timeout or EINTR: the deadline check decides */
-            n = (long)recv(fd, pkt, sizeof pkt, 0);
-            if (n < 0) {
-                if (errno == EINTR || errno == EAGAIN)
-                    continue;
-                goto done; /* ICMP refused: nobody listens there */
-            }
-            if ((size_t)n < 2 || get16(pkt) != id)
-                continue;
-            /* RFC 5452 9.1: the question must be ours as well */
-            if ((size_t)n < qlen || memcmp(pkt + HDR, q + HDR, qlen - HDR) != 0) {
-                size_t i;
-                int same = (size_t)n >= qlen;
-                for (i = HDR; same && i < qlen; i++)
-                    same = smtpw__lower(pkt[i]) == smtpw__lower(q[i]);
-                if (!same)
-                    continue;
-            }
-            rc = parse(pkt, (size_t)n, id, qtype, 1, out, cap, stored);
-            goto done;
-        }
     }
-done:
-    close(fd);
-    return rc;
+    if (pkt[2] & 0x02u) {
+        rc = tcp_exchange(&d, pkt, sizeof pkt, &len);
+        if (rc)
+            return rc;
+    }
+    return parse(pkt, len, d.id, qtype, pflags, out, cap, stored);
 }
 
 int smtpw_posix_mx_lookup(const char *domain, const char *nameserver, unsigned timeout_ms,
@@ -466,19 +674,23 @@ int smtpw_posix_mx_lookup(const char *domain, const char *nameserver, unsigned t
     int rc;
     if (!domain || !out || cap == 0 || !domain[0] || strlen(domain) >= SMTPW_POSIX_HOST_MAX)
         return SMTPW_E_INVALID_ARG;
-    rc = query(domain, T_MX, nameserver, timeout_ms, out, cap, &stored);
+    rc = query(domain, T_MX, nameserver, timeout_ms, P_USABLE_MX, out, cap, &stored);
     if (rc < 0)
         return rc;
     if (rc > 0 && stored == 0)
-        return SMTPW_E_PROTO; /* 5.1: MX records, none usable: an error */
+        return SMTPW_E_NOTSUP; /* 5.1: MX records, none usable: an error;
+                                  RFC 7505 1: the old way to say "no mail" */
     if (rc == 0) {
-        /* RFC 5321 5.1: no MX, the domain itself is the implicit MX */
+        /* RFC 5321 5.1: no MX, the domain itself is the implicit MX,
+         * under the same rules as any exchanger */
         size_t dl = strlen(domain);
         if (domain[dl - 1] == '.')
             dl--;
         out[0].pref = 0;
         memcpy(out[0].host, domain, dl);
         out[0].host[dl] = '\0';
+        if (!out[0].host[0] || !mx_usable(out[0].host))
+            return SMTPW_E_NOTSUP;
         return 1;
     }
     /* RFC 7505 3: "." means no mail; other MXs beside it are ignored only
@@ -491,18 +703,27 @@ int smtpw_posix_mx_lookup(const char *domain, const char *nameserver, unsigned t
     return (int)k;
 }
 
-int smtpw_posix_addr_lookup(const char *host, const char *nameserver, unsigned timeout_ms,
-                            smtpw_posix_mx *out, size_t cap)
+int smtpw_posix_addr_lookup_flags(const char *host, const char *nameserver, unsigned timeout_ms,
+                                  uint32_t flags, smtpw_posix_mx *out, size_t cap)
 {
     size_t n6 = 0, n4 = 0;
+    unsigned pf = (flags & SMTPW_POSIX_SEND_ALLOW_LOOPBACK_MX) ? 0u : P_NO_LOCAL;
     int r6, r4;
     if (!host || !out || cap == 0 || !host[0])
         return SMTPW_E_INVALID_ARG;
-    r6 = query(host, T_AAAA, nameserver, timeout_ms, out, cap, &n6);
-    r4 = query(host, T_A, nameserver, timeout_ms, out + n6, cap - n6, &n4);
+    r6 = query(host, T_AAAA, nameserver, timeout_ms, pf, out, cap, &n6);
+    r4 = query(host, T_A, nameserver, timeout_ms, pf, out + n6, cap - n6, &n4);
     if (n6 + n4 > 0)
         return (int)(n6 + n4);
+    if (r6 > 0 || r4 > 0)
+        return 0; /* addresses, every one of them this machine */
     if (r4 < 0)
         return r4;
     return r6 < 0 ? r6 : SMTPW_E_DNS;
+}
+
+int smtpw_posix_addr_lookup(const char *host, const char *nameserver, unsigned timeout_ms,
+                            smtpw_posix_mx *out, size_t cap)
+{
+    return smtpw_posix_addr_lookup_flags(host, nameserver, timeout_ms, 0, out, cap);
 }

@@ -1578,7 +1578,8 @@ static void rfc5321_5_1_literal_and_localhost_mx_skipped(void **state)
     assert_int_equal(smtpw_posix_mx_lookup("example.test", ns, 3000, mx, 8), 1);
     assert_int_equal(mx[0].pref, 20);
     assert_string_equal(mx[0].host, "mx.example.test");
-    assert_int_equal(smtpw_posix_mx_lookup("example.test", ns, 3000, mx, 8), SMTPW_E_PROTO);
+    /* none usable: permanent, as a null MX (RFC 7505 1) */
+    assert_int_equal(smtpw_posix_mx_lookup("example.test", ns, 3000, mx, 8), SMTPW_E_NOTSUP);
     dns_finish(pid);
     /* the packet parser itself reports every record */
     hdr(&p, 1, 0x8180, 1);
@@ -1628,6 +1629,158 @@ static void rfc5321_5_1_more_mx_than_room(void **state)
     assert_int_equal(mx[15].pref, 16);
 }
 
+/* ---- exchangers that are this machine; answers that fail checks ---- */
+
+/* Header + question qname (wire form) qtype IN; the qname sits at 12. */
+static void hdr_q(pkt *p, uint16_t id, unsigned flags, unsigned an, const char *qname,
+                  size_t qlen, unsigned qtype)
+{
+    p->n = 0;
+    put16(p, id);
+    put16(p, flags);
+    put16(p, 1);
+    put16(p, an);
+    put16(p, 0);
+    put16(p, 0);
+    put(p, qname, qlen);
+    put16(p, qtype);
+    put16(p, 1);
+}
+
+/* A record owned by the qname. */
+static void rr(pkt *p, unsigned type, const void *rd, size_t rdlen)
+{
+    put16(p, 0xC00C);
+    put16(p, type);
+    put16(p, 1);
+    put16(p, 0);
+    put16(p, 300);
+    put16(p, (unsigned)rdlen);
+    put(p, rd, rdlen);
+}
+
+#define MX_HOST "\x02" "mx" "\x07" "example" "\x04" "test" "\x00"
+
+static void dns_single_label(int ns, const struct sockaddr_in *to, uint16_t id, int n)
+{
+    pkt p;
+    if (n == 2) {
+        /* "intranet": no MX, and no usable implicit MX either */
+        hdr_q(&p, id, 0x8180, 0, "\x08" "intranet" "\x00", 10, 15);
+    } else {
+        hdr(&p, id, 0x8180, n == 0 ? 4 : 2);
+        mx_rr(&p, 1, "\x0d" "ip6-localhost" "\x00", 15);
+        mx_rr(&p, 2, "\x0c" "ip6-loopback" "\x00", 14);
+        if (n == 0) {
+            mx_rr(&p, 3, "\x08" "mailhost" "\x00", 10);
+            mx_rr(&p, 9, "\x02" "mx" "\xC0\x0C", 5);
+        }
+    }
+    send_pkt(ns, &p, to);
+}
+
+/* RFC 5321 2.3.5: only fully qualified names; a single label
+ * ("ip6-localhost", "ip6-loopback", "mailhost") is completed or found
+ * locally, i.e. this machine: skipped, and none usable is permanent
+ * (RFC 5321 5.1, RFC 7505 1), the implicit MX included. */
+static void rfc5321_2_3_5_single_label_mx_skipped(void **state)
+{
+    smtpw_posix_mx mx[8];
+    char ns[64];
+    pid_t pid;
+    (void)state;
+    pid = dns_start(dns_single_label, 3, ns, sizeof ns);
+    assert_int_equal(smtpw_posix_mx_lookup("example.test", ns, 3000, mx, 8), 1);
+    assert_int_equal(mx[0].pref, 9);
+    assert_string_equal(mx[0].host, "mx.example.test");
+    assert_int_equal(smtpw_posix_mx_lookup("example.test", ns, 3000, mx, 8), SMTPW_E_NOTSUP);
+    assert_int_equal(smtpw_posix_mx_lookup("intranet", ns, 3000, mx, 8), SMTPW_E_NOTSUP);
+    dns_finish(pid);
+}
+
+/* Queries come AAAA then A: n even is AAAA. */
+static void dns_local_addrs(int ns, const struct sockaddr_in *to, uint16_t id, int n)
+{
+    static const uint8_t v6[][16] = {
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},             /* ::1 */
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},             /* :: */
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1},     /* mapped */
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0},       /* mapped 0/8 */
+        {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7}, /* 2001:db8::7 */
+    };
+    static const uint8_t v4[][4] = {{127, 0, 0, 1}, {127, 1, 2, 3}, {0, 0, 0, 0},
+                                    {192, 0, 2, 7}};
+    /* round 0 with a public address each, rounds 1 and 2 without */
+    size_t n6 = n / 2 == 0 ? 5 : 4, n4 = n / 2 == 0 ? 4 : 3, i;
+    pkt p;
+    if (n % 2 == 0) {
+        hdr_q(&p, id, 0x8180, (unsigned)n6, MX_HOST, 17, 28);
+        for (i = 0; i < n6; i++)
+            rr(&p, 28, v6[i], 16);
+    } else {
+        hdr_q(&p, id, 0x8180, (unsigned)n4, MX_HOST, 17, 1);
+        for (i = 0; i < n4; i++)
+            rr(&p, 1, v4[i], 4);
+    }
+    send_pkt(ns, &p, to);
+}
+
+/* RFC 5321 5.1: an exchanger whose address is this machine (loopback,
+ * unspecified, IPv4-mapped forms) would loop mail back: such addresses
+ * are left out; only them: 0.  SMTPW_POSIX_SEND_ALLOW_LOOPBACK_MX keeps
+ * them (tests). */
+static void rfc5321_5_1_loopback_exchanger_addresses_refused(void **state)
+{
+    smtpw_posix_mx a[16];
+    char ns[64];
+    pid_t pid;
+    (void)state;
+    pid = dns_start(dns_local_addrs, 6, ns, sizeof ns);
+    assert_int_equal(smtpw_posix_addr_lookup("mx.example.test", ns, 3000, a, 16), 2);
+    assert_string_equal(a[0].host, "2001:db8::7");
+    assert_string_equal(a[1].host, "192.0.2.7");
+    assert_int_equal(smtpw_posix_addr_lookup("mx.example.test", ns, 3000, a, 16), 0);
+    assert_int_equal(smtpw_posix_addr_lookup_flags("mx.example.test", ns, 3000,
+                                                   SMTPW_POSIX_SEND_ALLOW_LOOPBACK_MX, a, 16),
+                     7);
+    assert_string_equal(a[0].host, "::1");
+    assert_string_equal(a[4].host, "127.0.0.1");
+    dns_finish(pid);
+}
+
+static void dns_bad_aaaa(int ns, const struct sockaddr_in *to, uint16_t id, int n)
+{
+    static const uint8_t good[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+                                     0,    0,    0,    0,    0, 0, 0, 9};
+    pkt p;
+    if (n % 2 == 0) {
+        /* a valid AAAA, then one with 4 octets of data: the answer is bad */
+        hdr_q(&p, id, 0x8180, 2, MX_HOST, 17, 28);
+        rr(&p, 28, good, 16);
+        if (n == 0)
+            rr(&p, 28, "\x01\x02\x03\x04", 4);
+        else
+            put16(&p, 0xC0FF); /* then a pointer forward, out of the packet */
+    } else {
+        hdr_q(&p, id, 0x8180, 0, MX_HOST, 17, 1); /* no A */
+    }
+    send_pkt(ns, &p, to);
+}
+
+/* RFC 1035 4.1.3: an answer that fails validation is rejected whole; the
+ * records read before the fault contribute no address either. */
+static void rfc1035_4_1_3_rejected_answer_contributes_no_address(void **state)
+{
+    smtpw_posix_mx a[4];
+    char ns[64];
+    pid_t pid;
+    (void)state;
+    pid = dns_start(dns_bad_aaaa, 4, ns, sizeof ns);
+    assert_int_equal(smtpw_posix_addr_lookup("mx.example.test", ns, 3000, a, 4), SMTPW_E_PROTO);
+    assert_int_equal(smtpw_posix_addr_lookup("mx.example.test", ns, 3000, a, 4), SMTPW_E_PROTO);
+    dns_finish(pid);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1663,6 +1816,9 @@ int main(void)
         cmocka_unit_test(rfc5452_9_forged_dns_answers_ignored),
         cmocka_unit_test(rfc5321_5_1_literal_and_localhost_mx_skipped),
         cmocka_unit_test(rfc5321_5_1_more_mx_than_room),
+        cmocka_unit_test(rfc5321_2_3_5_single_label_mx_skipped),
+        cmocka_unit_test(rfc5321_5_1_loopback_exchanger_addresses_refused),
+        cmocka_unit_test(rfc1035_4_1_3_rejected_answer_contributes_no_address),
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, NULL, NULL);
