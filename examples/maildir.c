@@ -150,3 +150,9 @@ void maildir_abort(maildir *md, maildir_msg *m)
         (void)unlinkat(md->tmpfd, m->name, 0);
     }
 }
+
+void maildir_retract(maildir *md, const maildir_msg *m)
+{
+    if (unlinkat(md->newfd, m->name, 0) == 0)
+        (void)fsync(md->newfd);
+}

@@ -38,4 +38,7 @@ void maildir_commit(maildir *md, maildir_msg *const *msgs, size_t n, int *ok);
 /* Drop a message that is not to be delivered: close and unlink it. */
 void maildir_abort(maildir *md, maildir_msg *m);
 
+/* Take a committed message back out of new/ (its 250 never went out). */
+void maildir_retract(maildir *md, const maildir_msg *m);
+
 #endif

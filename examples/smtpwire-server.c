@@ -64,6 +64,7 @@ typedef struct session {
     void *tls; /* tls_session, when the server has a certificate */
     int ehlo;
     int dead;
+    size_t cslot; /* 1 + its index in server.commit while queued there, else 0 */
     char peer[56]; /* "[192.0.2.1]" or "[IPv6:...]", RFC 5321 4.4 TCP-info */
 } session;
 
@@ -79,6 +80,8 @@ typedef struct server {
     size_t nsess, capsess;
     session **commit; /* sessions whose message awaits the group commit */
     size_t ncommit, capcommit;
+    session **batch; /* the batch group_commit is answering (NULL entries: gone) */
+    size_t nbatch;
     void *tls; /* tls_server, or NULL */
     uint64_t now;
     size_t max_sessions;   /* --max-connections, or what the fd limit allows */
@@ -278,6 +281,29 @@ static void commit_push(server *srv, session *s)
         srv->capcommit = cap;
     }
     srv->commit[srv->ncommit++] = s;
+    s->cslot = srv->ncommit;
+}
+
+/* A session that ends takes its message out of the group commit and the
+ * message is discarded (txn_free unlinks it from tmp/).  RFC 5321 6.1 makes
+ * the server responsible for a message once it has sent the 250; this one
+ * was never answered and never can be, so the client still owns it and
+ * will send it again.  Committing it instead would store a message nobody
+ * was told about and that comes back as a duplicate.  Every path agrees:
+ * a session ending with a DATA_END unanswered leaves nothing in new/. */
+static void commit_leave(server *srv, session *s)
+{
+    size_t i;
+    if (s->cslot) {
+        size_t at = s->cslot - 1;
+        session *last = srv->commit[--srv->ncommit];
+        srv->commit[at] = last; /* the order of a batch does not matter */
+        last->cslot = at + 1;
+        s->cslot = 0;
+    }
+    for (i = 0; i < srv->nbatch; i++) /* the batch being answered, if any */
+        if (srv->batch[i] == s)
+            srv->batch[i] = NULL;
 }
 
 static void on_event(session *s, const smtpw_event *ev)
@@ -397,6 +423,7 @@ static void on_event(session *s, const smtpw_event *ev)
 
 static void session_end(session *s)
 {
+    commit_leave(s->srv, s);
     txn_free(s);
     free(s->helo);
     s->helo = NULL;
@@ -422,38 +449,62 @@ static void run_session(session *s, int revents)
 }
 
 /* The group commit: every message completed this turn is fsync'd, renamed
- * and covered by one fsync of new/, then all of them are answered. */
+ * and covered by one fsync of new/, then all of them are answered.
+ * The batch owns the message files from the moment it is taken, and every
+ * verdict is queued before any session of the batch is stepped again: a
+ * session that then fails to write its 250 (the peer reset) is the usual
+ * lost-reply case of RFC 5321 6.1, stored and possibly sent again, never a
+ * dangling transaction. */
 static void group_commit(server *srv)
 {
     while (srv->ncommit) {
         size_t n = srv->ncommit, i;
         session **batch = (session **)malloc(n * sizeof *batch);
+        maildir_msg *files = (maildir_msg *)malloc(n * sizeof *files);
         maildir_msg **msgs = (maildir_msg **)malloc(n * sizeof *msgs);
         int *ok = (int *)malloc(n * sizeof *ok);
-        if (!batch || !msgs || !ok) {
+        int err;
+        if (!batch || !msgs || !ok || !files) {
             fprintf(stderr, "smtpwire-server: out of memory in commit\n");
             exit(1);
         }
         memcpy(batch, srv->commit, n * sizeof *batch);
         srv->ncommit = 0;
-        for (i = 0; i < n; i++)
-            msgs[i] = &batch[i]->t->msg;
+        srv->batch = batch;
+        srv->nbatch = n;
+        for (i = 0; i < n; i++) {
+            batch[i]->cslot = 0;
+            files[i] = batch[i]->t->msg; /* the batch owns the file now */
+            batch[i]->t->in_data = 0;
+            msgs[i] = &files[i];
+        }
         maildir_commit(&srv->md, msgs, n, ok);
+        err = errno;
         for (i = 0; i < n; i++) {
             session *s = batch[i];
-            s->t->in_data = 0; /* the file is closed: stored or gone */
+            if (!s) { /* ended since: never answered, so not kept (commit_leave) */
+                if (ok[i])
+                    maildir_retract(&srv->md, &files[i]);
+                continue;
+            }
             txn_free(s);
             if (ok[i]) {
                 srv->stored++;
                 reply(s, 0, NULL);
             } else {
                 fprintf(stderr, "smtpwire-server: cannot store a message: %s\n",
-                        strerror(errno));
+                        strerror(err));
                 reply(s, 451, "Cannot store the message now");
             }
-            run_session(s, 0);
         }
+        /* Only now may the sessions move on (and end, or queue more). */
+        for (i = 0; i < n; i++)
+            if (batch[i])
+                run_session(batch[i], 0);
+        srv->batch = NULL;
+        srv->nbatch = 0;
         free(batch);
+        free(files);
         free(msgs);
         free(ok);
     }
@@ -536,8 +587,14 @@ static void accept_some(server *srv, int lfd)
         memset(s, 0, sizeof *s);
         s->srv = srv;
         fmt_peer(&ss, s->peer, sizeof s->peer);
-        if (srv->tls)
+        if (srv->tls) {
             s->tls = tls_session_new(srv->tls);
+            if (!s->tls) { /* STARTTLS is offered: never run it without its hooks */
+                free(s);
+                turn_away(srv, fd);
+                continue;
+            }
+        }
         rc = smtpw_posix_server_init((char *)s + off, smtpw_posix_server_sizeof(), srv->shared,
                                      fd, &srv->cfg, s->tls ? tls_io() : smtpw_posix_io_plain(),
                                      s->tls, srv->now, &s->conn);
