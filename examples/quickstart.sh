@@ -20,7 +20,7 @@ if [ -n "$missing" ]; then
     fi
 fi
 
-[ -d build ] || meson setup build -Dtests=false >/dev/null
+[ -d build ] || meson setup build -Dtests=disabled >/dev/null
 ninja -C build >/dev/null
 
 log=$(mktemp)

@@ -2,6 +2,7 @@
 # The whole test suite: README's second quick-start command, and what .ci/run
 # calls.  Installs missing Debian packages when run as root, then runs
 #   1. the normal build with -Werror: unit, vectors, abi and interop suites;
+#      meson install; smtpwire as a subproject of a parent (tests/subproject);
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. clang with the portable C99 paths only (no SSE2/AVX2);
 #   4. the libFuzzer targets built with clang, a short run each.
@@ -10,7 +11,8 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 
 pkgs="meson ninja-build gcc g++ clang libclang-rt-14-dev libcmocka-dev pkg-config libssl-dev
-      python3 python3-aiosmtpd swaks postfix msmtp curl dnsmasq-base openssl"
+      python3 python3-aiosmtpd swaks postfix msmtp curl dnsmasq-base openssl
+      abigail-tools mandoc"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -53,6 +55,9 @@ cc -std=c99 -pedantic-errors -Wall -Wextra -Werror -o build-test/embed-installed
     examples/embed-static.c $flags
 LD_LIBRARY_PATH="$libdir" sh tests/embed_static.sh build-test/embed-installed
 
+step "smtpwire as a meson subproject of a parent project, without cmocka"
+sh tests/subproject/run.sh
+
 step "AddressSanitizer + UndefinedBehaviorSanitizer"
 rm -rf build-asan
 CC=gcc meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false \
@@ -69,7 +74,7 @@ meson test -C build-nosimd --print-errorlogs --suite unit --suite vectors
 
 step "libFuzzer targets (clang), short runs"
 rm -rf build-fuzz
-CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dexamples=false >/dev/null
+CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dexamples=disabled >/dev/null
 ninja -C build-fuzz
 meson test -C build-fuzz --print-errorlogs --suite fuzz
 
