@@ -7,26 +7,30 @@
 
 /* Framing state kept between calls: nothing of the line itself is copied. */
 typedef struct smtpw__line {
-    uint32_t scan;   /* leading bytes already searched for LF, so they are not rescanned */
-    uint8_t discard; /* inside an over-long line: dropping bytes up to the next LF */
+    uint32_t scan;   /* leading bytes already searched for a CRLF, so they are not rescanned */
+    uint8_t discard; /* inside an over-long line, dropping bytes up to its CRLF: 1, or 2
+                        when the last byte dropped was a CR (the CRLF may straddle calls) */
 } smtpw__line;
 
 /* Results of smtpw__line_next() */
 #define SMTPW__LINE_MORE 0    /* no complete line: *consumed is 0, or all of in while discarding */
 #define SMTPW__LINE_OK 1      /* a line: content is in[0, *content), *consumed includes the ending */
 #define SMTPW__LINE_TOOLONG 2 /* the end of an over-long line was consumed: answer 500 */
-#define SMTPW__LINE_BARE 3    /* a bare CR or LF the policy refuses: line consumed, answer 500 */
+#define SMTPW__LINE_BARE 3    /* a bare CR or LF the policy refuses: the whole line up to its
+                                 CRLF consumed (content as for OK), answer 500 */
 
 /** Forget any partial scan (after the stream changes, e.g. STARTTLS). */
 void smtpw__line_reset(smtpw__line *l);
 
 /**
- * Find the next command line in in[0, len).  max is the longest line
- * allowed including CRLF; bare is SMTPW_BARE_* (REJECT: a line ended by a
- * bare LF or holding a bare CR is refused; NORMALIZE: a bare LF ends the
- * line, a bare CR is refused; KEEP: a bare LF ends the line, a bare CR is
- * kept as a byte of the line).  Never consumes a partial line, except the
- * pieces of an over-long one, which are dropped without being buffered:
+ * Find the next command line in in[0, len).  Only CRLF ends a line, under
+ * every policy (RFC 5321 2.3.8), so we split the stream exactly where a
+ * CRLF-splitting filter in front of us does.  max is the longest line
+ * allowed including CRLF, counting any bare CR or LF in it.  bare is
+ * SMTPW_BARE_*: REJECT and NORMALIZE refuse a line holding a bare CR or
+ * LF, whole (SMTPW__LINE_BARE); KEEP returns it as an ordinary line with
+ * the byte inside.  Never consumes a partial line, except the pieces of an
+ * over-long one, which are dropped up to its CRLF without being buffered:
  * the caller never needs more than max bytes of buffer.
  */
 int smtpw__line_next(smtpw__line *l, const uint8_t *in, size_t len, size_t max, unsigned bare,

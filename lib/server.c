@@ -567,8 +567,11 @@ static int command(smtpw_server *s, const uint8_t *in, size_t inlen, size_t *con
         return dispatch(s, (const char *)in, n, inlen, consumed, ev);
     case SMTPW__LINE_TOOLONG: /* 4.5.3.1.10 */
         return REJECT(s, ev, SMTPW_CMD_NONE, 500, "5.5.2", "Line too long");
-    case SMTPW__LINE_BARE: /* 2.3.8 */
-        ev->arg = smtpw__span((const char *)in, *consumed - 1);
+    case SMTPW__LINE_BARE:
+        /* 2.3.8: a bare CR or LF is never a line end, so the refusal is
+         * one 500 for everything up to the CRLF; nothing after a bare LF
+         * runs as a command of its own (line.c says why). */
+        ev->arg = smtpw__span((const char *)in, n);
         return REJECT(s, ev, SMTPW_CMD_NONE, 500, "5.5.2", "Bare CR or LF in command line");
     default:
         return SMTPW_EV_NONE;

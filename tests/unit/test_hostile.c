@@ -404,6 +404,60 @@ static void rfc5321_3_8_nothing_after_max_errors_421(void **state)
     assert_int_equal(h->closed, 1);
 }
 
+/* ---- bare CR/LF in commands: only CRLF ends a line (RFC 5321 2.3.8) ---- */
+
+/* Number of complete reply lines (a code and a space) in out. */
+static size_t final_replies(const char *out, size_t n)
+{
+    size_t i, k = 0, start = 0;
+    for (i = 0; i + 1 < n; i++) {
+        if (out[i] == '\r' && out[i + 1] == '\n') {
+            if (i - start >= 4 && out[start + 3] == ' ')
+                k++;
+            start = i + 2;
+        }
+    }
+    return k;
+}
+
+/* A front-end that splits only at CRLF (a filter, a proxy, a policy check)
+ * must see the same commands we do.  Two commands joined by bare CR/LF
+ * bytes and ended by one CRLF are one command line under every policy and
+ * both profiles: exactly one reply for it, at every split, no MAIL or RCPT
+ * taken from either half, no QUIT or DATA run from the second, and the
+ * command after the CRLF answered normally. */
+static void rfc5321_2_3_8_one_reply_per_crlf_line(void **state)
+{
+    static const char *const firsts[] = {"RSET", "NOOP", "HELP", "MAIL FROM:<a@x.example>",
+                                         "RCPT TO:<b@y.example>", "EHLO d.example"};
+    static const char *const seps[] = {"\n", "\r", "\n\n", "\r\r", "\n\r", " \n", "\r \n"};
+    static const char *const seconds[] = {"MAIL FROM:<s@x.example>", "RCPT TO:<v@y.example>",
+                                          "DATA", "QUIT"};
+    size_t a, b, c, pol, prof;
+    (void)state;
+    for (prof = 0; prof < 2; prof++)
+        for (pol = SMTPW_BARE_REJECT; pol <= SMTPW_BARE_KEEP; pol++)
+            for (a = 0; a < sizeof firsts / sizeof firsts[0]; a++)
+                for (b = 0; b < sizeof seps / sizeof seps[0]; b++)
+                    for (c = 0; c < sizeof seconds / sizeof seconds[0]; c++) {
+                        char buf[256];
+                        int n = snprintf(buf, sizeof buf, "EHLO c.example\r\n%s%s%s\r\nNOOP\r\n",
+                                         firsts[a], seps[b], seconds[c]);
+                        H *h;
+                        assert_true(n > 0 && (size_t)n < sizeof buf);
+                        h = run_all(prof ? SMTPW_SERVER_LENIENT : 0, (uint32_t)pol, 0, buf,
+                                    (size_t)n);
+                        assert_int_equal(final_replies(h->out, h->outlen), 3);
+                        assert_int_equal(h->pathlen, 0);
+                        assert_int_equal(h->closed, 0);
+                        assert_true(h->outlen >= 14);
+                        assert_string_equal(h->out + h->outlen - 14, "250 2.0.0 Ok\r\n");
+                        if (pol != SMTPW_BARE_KEEP)
+                            assert_true(contains(h->out, h->outlen,
+                                                 "\r\n500 5.5.2 Bare CR or LF in command line\r\n"));
+                    }
+}
+
 /* ---- SMTP smuggling (CVE-2023-51764 class) ---- */
 
 #define ENVELOPE_OK                                                                        \
@@ -479,6 +533,7 @@ int main(void)
         cmocka_unit_test(rfc5321_4_1_1_5_rset_mid_transaction),
         cmocka_unit_test(rfc5321_4_1_1_10_pipelined_after_quit_ignored),
         cmocka_unit_test(rfc5321_3_8_nothing_after_max_errors_421),
+        cmocka_unit_test(rfc5321_2_3_8_one_reply_per_crlf_line),
         cmocka_unit_test(rfc5321_4_1_1_4_no_fake_end_of_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

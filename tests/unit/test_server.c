@@ -820,13 +820,138 @@ static void rfc5321_2_3_8_bare_lf_command_reject(void **state)
 {
     T *t = ehlo(0);
     (void)state;
+    /* three CRLF lines, three refusals: the bare LF and CRs end nothing */
     feed(t, "NOOP\nNOOP\r\nNOOP a\rb\r\nNOOP\r\r\n");
-    assert_string_equal(t->out, "500 5.5.2 Bare CR or LF in command line\r\n250 2.0.0 Ok\r\n"
+    assert_string_equal(t->out, "500 5.5.2 Bare CR or LF in command line\r\n"
                                 "500 5.5.2 Bare CR or LF in command line\r\n"
                                 "500 5.5.2 Bare CR or LF in command line\r\n");
 }
 
-static void bare_lf_command_normalize_and_keep(void **state)
+/* RFC 5321 2.3.8: only CRLF ends a command line.  A filter in front that
+ * splits at CRLF sees "RSET<LF>MAIL FROM:<x@example.org>" as one line, and
+ * so do we, under every policy: never an RSET and then a MAIL.  REJECT and
+ * NORMALIZE refuse it whole with one 500 5.5.2; KEEP hands it to the
+ * grammar, LF included, where "RSET<LF>" is no verb.  What is pipelined
+ * after the CRLF runs normally.  Fed whole and one byte at a time. */
+static void rfc5321_2_3_8_bare_lf_never_ends_a_command(void **state)
+{
+    static const char in[] = "RSET\nMAIL FROM:<x@example.org>\r\nMAIL FROM:<y@example.org>\r\n";
+    unsigned pol;
+    size_t i, byte;
+    (void)state;
+    for (pol = SMTPW_BARE_REJECT; pol <= SMTPW_BARE_KEEP; pol++) {
+        for (byte = 0; byte < 2; byte++) {
+            smtpw_server_config c;
+            T *t;
+            cfg_default(&c);
+            c.bare_command = pol;
+            t = start_cfg(&c);
+            feed(t, "EHLO c.example\r\n");
+            clear(t);
+            if (byte)
+                for (i = 0; i < sizeof in - 1; i++)
+                    feedn(t, in + i, 1);
+            else
+                feed(t, in);
+            if (pol == SMTPW_BARE_KEEP) {
+                assert_string_equal(t->log, "REJECTED ? 500\nMAIL <y@example.org>\n");
+                assert_string_equal(t->out, "500 5.5.1 Command unrecognized\r\n"
+                                            "250 2.1.0 Sender ok\r\n");
+            } else {
+                assert_string_equal(t->log, "REJECTED  500\nMAIL <y@example.org>\n");
+                assert_string_equal(t->out, "500 5.5.2 Bare CR or LF in command line\r\n"
+                                            "250 2.1.0 Sender ok\r\n");
+            }
+        }
+    }
+    /* the refusal's event names the whole line, up to the CRLF */
+    {
+        smtpw_server_config c;
+        smtpw_event ev;
+        size_t used;
+        T *t;
+        cfg_default(&c);
+        t = start_cfg(&c);
+        assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)in, sizeof in - 1, &used, &ev),
+                         SMTPW_EV_REJECTED);
+        assert_int_equal(used, 32);
+        assert_int_equal(ev.code, 500);
+        assert_int_equal(ev.arg.len, 30);
+        assert_memory_equal(ev.arg.ptr, in, 30);
+    }
+}
+
+/* RFC 5321 2.3.8 inside MAIL FROM: a bare LF in the path or between the path
+ * and its parameters ends nothing, under every policy; no MAIL is taken
+ * from either half. */
+static void rfc5321_2_3_8_bare_lf_inside_mail_from(void **state)
+{
+    unsigned pol;
+    (void)state;
+    for (pol = SMTPW_BARE_REJECT; pol <= SMTPW_BARE_KEEP; pol++) {
+        smtpw_server_config c;
+        T *t;
+        cfg_default(&c);
+        c.bare_command = pol;
+        t = start_cfg(&c);
+        feed(t, "EHLO c.example\r\n");
+        clear(t);
+        feed(t, "MAIL FROM:<a@b.example>\nRCPT TO:<c@d.example>\r\n"
+                "MAIL FROM:<a\n@b.example>\r\nMAIL FROM:<a@b.example> \nSIZE=1\r\n"
+                "MAIL FROM:\n<a@b.example>\r\nNOOP\r\n");
+        if (pol == SMTPW_BARE_KEEP)
+            assert_string_equal(t->log, "REJECTED MAIL 501\nREJECTED MAIL 501\n"
+                                        "REJECTED MAIL 501\nREJECTED MAIL 501\n");
+        else
+            assert_string_equal(t->log, "REJECTED  500\nREJECTED  500\n"
+                                        "REJECTED  500\nREJECTED  500\n");
+        assert_non_null(strstr(t->out, "\r\n250 2.0.0 Ok\r\n"));
+    }
+}
+
+/* RFC 5321 2.3.8 with 4.5.3.1.4: a line with a bare LF and no CRLF within
+ * max_command_line is over-long, and is dropped up to its CRLF (not to the
+ * LF): one 500 Line too long, then what follows the CRLF runs. */
+static void rfc5321_2_3_8_bare_lf_in_overlong_line(void **state)
+{
+    char in[1400];
+    unsigned pol;
+    size_t n = 0;
+    (void)state;
+    memcpy(in, "NOOP ", 5);
+    n = 5;
+    memset(in + n, 'x', 600);
+    n += 600;
+    memcpy(in + n, "\nMAIL FROM:<x@example.org>\r\n", 29);
+    n += 29;
+    memcpy(in + n, "NOOP ", 5);
+    n += 5;
+    memset(in + n, 'x', 300);
+    n += 300;
+    memcpy(in + n, "\nMAIL FROM:<x@example.org> ", 27);
+    n += 27;
+    memset(in + n, 'y', 300);
+    n += 300;
+    memcpy(in + n, "\r\nMAIL FROM:<y@example.org>\r\n", 29);
+    n += 29;
+    for (pol = SMTPW_BARE_REJECT; pol <= SMTPW_BARE_KEEP; pol++) {
+        smtpw_server_config c;
+        T *t;
+        cfg_default(&c);
+        c.bare_command = pol;
+        t = start_cfg(&c);
+        feed(t, "EHLO c.example\r\n");
+        clear(t);
+        feedn(t, in, n);
+        assert_string_equal(t->out, "500 5.5.2 Line too long\r\n500 5.5.2 Line too long\r\n"
+                                    "250 2.1.0 Sender ok\r\n");
+        assert_string_equal(t->log, "REJECTED  500\nREJECTED  500\nMAIL <y@example.org>\n");
+    }
+}
+
+/* Under NORMALIZE and KEEP too a line ends only at CRLF: LF-only lines are
+ * not commands (they wait for a CRLF, or for the line limit). */
+static void rfc5321_2_3_8_bare_lf_command_normalize_and_keep(void **state)
 {
     smtpw_server_config c;
     T *t;
@@ -836,15 +961,20 @@ static void bare_lf_command_normalize_and_keep(void **state)
     t = start_cfg(&c);
     clear(t);
     feed(t, "NOOP\nEHLO c.example\nNOOP a\rb\r\nMAIL FROM:<a@b.example>\rRCPT TO:<c@d.example>\r\n");
-    /* a bare CR never splits a line into two commands */
-    assert_string_equal(t->log, "HELO EHLO c.example\nREJECTED  500\nREJECTED  500\n");
+    /* a bare CR or LF never splits a line into two commands */
+    assert_string_equal(t->log, "REJECTED  500\nREJECTED  500\n");
+    assert_string_equal(t->out, "500 Bare CR or LF in command line\r\n"
+                                "500 Bare CR or LF in command line\r\n");
+    feed(t, "EHLO c.example\n");
+    assert_int_equal(t->inlen, 15); /* waits for its CRLF */
     cfg_default(&c);
     c.bare_command = SMTPW_BARE_KEEP;
     t = start_cfg(&c);
     clear(t);
-    feed(t, "NOOP\nEHLO c.example\nNOOP a\rb\r\nMAIL FROM:<a@b.example>\rRCPT TO:<c@d.example>\r\n");
-    assert_string_equal(t->log, "HELO EHLO c.example\nREJECTED MAIL 501\n");
-    assert_string_equal(t->out, "250 Ok\r\n" EHLO_REPLY "250 2.0.0 Ok\r\n"
+    feed(t, "NOOP\nEHLO c.example\nNOOP a\rb\r\nEHLO c.example\r\n"
+            "MAIL FROM:<a@b.example>\rRCPT TO:<c@d.example>\r\n");
+    assert_string_equal(t->log, "REJECTED ? 500\nHELO EHLO c.example\nREJECTED MAIL 501\n");
+    assert_string_equal(t->out, "500 Command unrecognized\r\n" EHLO_REPLY
                                 "501 5.1.7 Bad sender address syntax\r\n");
 }
 
@@ -1465,7 +1595,10 @@ int main(void)
         cmocka_unit_test(configurable_command_line_limit),
         cmocka_unit_test(slow_line_resumes_scan),
         cmocka_unit_test(rfc5321_2_3_8_bare_lf_command_reject),
-        cmocka_unit_test(bare_lf_command_normalize_and_keep),
+        cmocka_unit_test(rfc5321_2_3_8_bare_lf_never_ends_a_command),
+        cmocka_unit_test(rfc5321_2_3_8_bare_lf_inside_mail_from),
+        cmocka_unit_test(rfc5321_2_3_8_bare_lf_in_overlong_line),
+        cmocka_unit_test(rfc5321_2_3_8_bare_lf_command_normalize_and_keep),
         cmocka_unit_test(quit_then_bytes_only_221),
         cmocka_unit_test(rfc5321_3_8_shutdown_421),
         cmocka_unit_test(rfc5321_3_8_shutdown_mid_data_and_pending),
