@@ -129,9 +129,21 @@ SMTPW_API unsigned smtpw_timeout_seconds(int which);
 #define SMTPW_WANT_BODY 0x20u /* client: 354 came, send the body (smtpw_client_body_encode/_end) */
 
 /* What to do with a bare CR or bare LF (one not part of CRLF), RFC 5321 2.3.8.
- * Set separately for command lines and for message bodies. */
-#define SMTPW_BARE_REJECT 0   /* refuse: command 500, message 550 (default) */
-#define SMTPW_BARE_NORMALIZE 1 /* turn it into CRLF */
+ * Set separately for command lines and for message bodies.  Under every
+ * policy only CRLF ends a command line and only CRLF "." CRLF ends a
+ * message, so a filter in front that splits at CRLF always sees the lines
+ * we see: a bare byte can never make one line two (smuggling).
+ *   REJECT:    command: the whole line up to its CRLF gets one 500 5.5.2;
+ *              message: 550 after its end (default)
+ *   NORMALIZE: command: as REJECT (a bare LF made a line end would split
+ *              the line; the core keeps no copy to rewrite it);
+ *              message: each bare CR or LF is delivered as CRLF
+ *   KEEP:      command: the byte stays in the line, which the grammar then
+ *              judges whole (500/501: no verb, path, parameter or argument
+ *              takes a control byte; NOOP ignores its argument);
+ *              message: the byte is delivered as is */
+#define SMTPW_BARE_REJECT 0   /* refuse (default) */
+#define SMTPW_BARE_NORMALIZE 1 /* body: turn it into CRLF; command: refuse */
 #define SMTPW_BARE_KEEP 2     /* pass the byte through as data */
 
 #ifdef __cplusplus

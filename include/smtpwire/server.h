@@ -72,10 +72,11 @@ typedef struct smtpw_server_config {
 
 /*
  * Bare CR / bare LF policies (RFC 5321 2.3.8), in detail:
- *   command lines: REJECT answers 500 5.5.2 to a line ended by a bare LF or
- *     holding a bare CR.  NORMALIZE and KEEP both let a bare LF end the
- *     line; a bare CR inside a line is refused (500) under NORMALIZE and
- *     kept as a byte of the line under KEEP.  A bare CR never ends a line.
+ *   command lines: only CRLF ends one, under every policy.  REJECT and
+ *     NORMALIZE answer one 500 5.5.2 to a line holding a bare CR or LF,
+ *     for everything up to its CRLF; KEEP keeps the byte in the line and
+ *     the grammar judges the line whole.  A line longer than
+ *     max_command_line, bare bytes counted, is dropped up to its CRLF.
  *   bodies: REJECT refuses the message (DATA_ABORT, then 550 5.6.0 after the
  *     end); NORMALIZE passes each bare CR or LF as CRLF; KEEP passes it as is.
  *   Under every policy only CRLF "." CRLF ends DATA, and only a real CRLF
