@@ -314,6 +314,18 @@ static int key_is(smtpw_span key, uint32_t w)
     return key.len == 4 && load4_lower(key.ptr) == w;
 }
 
+/* 1 to 20 ASCII digits: RFC 1870 5's size-value, whatever its magnitude. */
+static int size_digits(smtpw_span v)
+{
+    size_t i;
+    if (v.len == 0 || v.len > 20)
+        return 0;
+    for (i = 0; i < v.len; i++)
+        if (v.ptr[i] < '0' || v.ptr[i] > '9')
+            return 0;
+    return 1;
+}
+
 static int cmd_mail(smtpw_server *s, const char *a, size_t n, smtpw_event *ev)
 {
     const int cmd = SMTPW_CMD_MAIL;
@@ -337,8 +349,19 @@ static int cmd_mail(smtpw_server *s, const char *a, size_t n, smtpw_event *ev)
         if (key_is(key, P4('s', 'i', 'z', 'e'))) { /* RFC 1870 */
             if (f & SMTPW_EVF_SIZE)
                 return REJECT(s, ev, cmd, 501, "5.5.4", "Duplicate SIZE parameter");
-            if (smtpw_parse_u64(val, &ev->size) != 0)
-                return REJECT(s, ev, cmd, 501, "5.5.4", "Invalid SIZE value");
+            if (smtpw_parse_u64(val, &ev->size) != 0) {
+                if (!size_digits(val))
+                    return REJECT(s, ev, cmd, 501, "5.5.4", "Invalid SIZE value");
+                /* RFC 1870 5: size-value = 1*20DIGIT, so 2^64 and up are
+                 * well formed, only larger than a uint64_t: that is a size
+                 * over any limit (552, 6.1), not bad syntax.  Even with no
+                 * limit configured: the core counts body octets in 64 bits
+                 * and no store takes 2^64 of them, so we can never accept
+                 * such a message, a permanent condition (552, not 452). */
+                ev->size = UINT64_MAX;
+                return REJECT(s, ev, cmd, 552, "5.3.4",
+                              "Message size exceeds fixed maximum message size");
+            }
             if (s->max_size && ev->size > s->max_size)
                 return REJECT(s, ev, cmd, 552, "5.3.4",
                               "Message size exceeds fixed maximum message size");

@@ -609,9 +609,46 @@ static void rfc1870_size_parameter(void **state)
             "MAIL FROM:<a@b.example> SIZE=1 SIZE=1\r\nMAIL FROM:<a@b.example> size=1000\r\n");
     assert_string_equal(t->out, "552 5.3.4 Message size exceeds fixed maximum message size\r\n"
                                 "501 5.5.4 Invalid SIZE value\r\n501 5.5.4 Invalid SIZE value\r\n"
-                                "501 5.5.4 Invalid SIZE value\r\n"
+                                "552 5.3.4 Message size exceeds fixed maximum message size\r\n"
                                 "501 5.5.4 Duplicate SIZE parameter\r\n250 2.1.0 Sender ok\r\n");
     assert_non_null(strstr(t->log, "\nMAIL <a@b.example> [size=1000] flags=1 size=1000\n"));
+}
+
+/* RFC 1870 5: size-value = 1*20DIGIT.  Twenty digits past 2^64-1 are well
+ * formed, a size over any limit: 552 5.3.4 (6.1), with a limit and without
+ * one (no message that large can be counted or stored).  Twenty-one digits
+ * are outside the grammar: 501. */
+static void rfc1870_5_size_value_past_2_64_is_552(void **state)
+{
+#define REST "REJECTED MAIL 552\nREJECTED MAIL 552\nREJECTED MAIL 501\nREJECTED MAIL 501\n"
+    static const uint64_t limits[] = {1000, 0, UINT64_MAX};
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        smtpw_server_config c;
+        T *t;
+        cfg_default(&c);
+        c.max_message_size = limits[i];
+        t = start_cfg(&c);
+        feed(t, "EHLO c.example\r\n");
+        clear(t);
+        feed(t, "MAIL FROM:<a@b.example> SIZE=18446744073709551615\r\nRSET\r\n"
+                "MAIL FROM:<a@b.example> SIZE=18446744073709551616\r\n"
+                "MAIL FROM:<a@b.example> SIZE=99999999999999999999\r\n"
+                "MAIL FROM:<a@b.example> SIZE=100000000000000000000\r\n"
+                "MAIL FROM:<a@b.example> SIZE=000000000000000000009\r\n");
+        if (limits[i] == 1000) /* 2^64-1 is over the limit like any size */
+            assert_string_equal(t->log, "REJECTED MAIL 552\nRSET\n" REST);
+        else
+            assert_string_equal(t->log, "MAIL <a@b.example> [SIZE=18446744073709551615] flags=1 "
+                                        "size=18446744073709551615\nRSET\n" REST);
+        assert_non_null(strstr(t->out, "250 2.0.0 Ok\r\n"
+                                       "552 5.3.4 Message size exceeds fixed maximum message size\r\n"
+                                       "552 5.3.4 Message size exceeds fixed maximum message size\r\n"
+                                       "501 5.5.4 Invalid SIZE value\r\n"
+                                       "501 5.5.4 Invalid SIZE value\r\n"));
+    }
+#undef REST
 }
 
 static void rfc6152_body_parameter(void **state)
@@ -1583,6 +1620,7 @@ int main(void)
         cmocka_unit_test(rfc5321_4_1_2_path_errors),
         cmocka_unit_test(event_carries_path_and_params),
         cmocka_unit_test(rfc1870_size_parameter),
+        cmocka_unit_test(rfc1870_5_size_value_past_2_64_is_552),
         cmocka_unit_test(rfc6152_body_parameter),
         cmocka_unit_test(rfc6531_smtputf8_parameter),
         cmocka_unit_test(rfc5321_4_1_1_11_unknown_parameter_555),
