@@ -18,6 +18,11 @@
  * (RFC 5321 5.1) through the nameserver in SMTPW_NAMESERVER (IP[:PORT]) or
  * /etc/resolv.conf.  SMTPW_MX_PORT (test use only) replaces port 25 for
  * those connections: DNS has no way to name another port for SMTP.
+ * Exchanger addresses come from that nameserver too (never /etc/hosts),
+ * and an exchanger that is this machine (loopback or unspecified address,
+ * localhost, a single label) is refused, as it would loop the mail back
+ * (RFC 5321 5.1): exit 69.  --allow-loopback-mx (tests only) lets MX
+ * delivery reach loopback addresses.
  *
  * Exit status (sysexits.h): 0 accepted for every recipient; 75 any 4xx,
  * refused or dropped connection, timeout, TLS required but not started
@@ -62,6 +67,8 @@ static void usage(FILE *f)
             "                        has a dot, else the local address as [IP])\n"
             "  --timeout SECONDS     bound every wait (default: RFC 5321 4.5.3.2 values)\n"
             "  -v                    print the protocol dialogue to stderr\n"
+            "  --allow-loopback-mx   (tests only) deliver by MX even to an exchanger\n"
+            "                        whose address is this machine (127.0.0.0/8, ::1)\n"
             "  --starttls            use STARTTLS when the server offers it (RFC 3207);\n"
             "                        without --cafile the server's certificate is NOT\n"
             "                        verified (opportunistic security, RFC 7435)\n"
@@ -291,7 +298,7 @@ static void deliver_mx(tally *t, const char *domain, const char *const *rcpt, si
     const char *ns = getenv("SMTPW_NAMESERVER");
     const char *port = getenv("SMTPW_MX_PORT");
     unsigned dns_ms = base->timeout_ms ? base->timeout_ms : 5000u;
-    int nmx, i, tried = 0;
+    int nmx, i, tried = 0, looped = 0, dnsfail = 0;
     size_t k;
 
     if (!port || !port[0])
@@ -328,7 +335,9 @@ static void deliver_mx(tally *t, const char *domain, const char *const *rcpt, si
     if (nmx == SMTPW_E_NOTSUP) {
         /* RFC 7505 4.2 (556 5.1.10); RFC 5321 5.1 for a missing domain */
         for (k = 0; k < n; k++)
-            fprintf(stderr, "%s: <%s>: domain %s takes no mail (no such domain, or null MX)\n",
+            fprintf(stderr,
+                    "%s: <%s>: domain %s takes no mail (no such domain, a null MX, or no "
+                    "usable MX: IP literals, localhost and single-label names are refused)\n",
                     prog, rcpt[k], domain);
         t->perm = 1;
         return;
@@ -342,17 +351,24 @@ static void deliver_mx(tally *t, const char *domain, const char *const *rcpt, si
      * refused greeting, go on to the next address or exchanger */
     for (i = 0; i < nmx; i++) {
         smtpw_posix_mx addr[8];
-        int na = 1, j;
-        if (ns) {
-            na = smtpw_posix_addr_lookup(mx[i].host, ns, dns_ms, addr, 8);
-            if (na < 0) {
-                fprintf(stderr, "%s: %s: address lookup: %s\n", prog, mx[i].host,
-                        smtpw_strerror(na));
-                continue;
-            }
+        int na, j;
+        /* DNS only, never /etc/hosts; addresses of this machine are left
+         * out unless --allow-loopback-mx (RFC 5321 5.1: no loop back) */
+        na = smtpw_posix_addr_lookup_flags(mx[i].host, ns, dns_ms, base->flags, addr, 8);
+        if (na < 0) {
+            fprintf(stderr, "%s: %s: address lookup: %s\n", prog, mx[i].host,
+                    smtpw_strerror(na));
+            dnsfail = 1;
+            continue;
+        }
+        if (na == 0) {
+            fprintf(stderr, "%s: %s: MX host %s is this machine (loopback address), "
+                    "refused: mail would loop back (RFC 5321 5.1)\n", prog, domain,
+                    mx[i].host);
+            looped = 1;
         }
         for (j = 0; j < na; j++) {
-            const char *host = ns ? addr[j].host : mx[i].host;
+            const char *host = addr[j].host;
             tried = 1;
             /* the certificate names the exchanger, not its address */
             if (o.io_ctx)
@@ -370,7 +386,10 @@ static void deliver_mx(tally *t, const char *domain, const char *const *rcpt, si
         }
     }
     if (!tried) {
-        t->temp = 1;
+        if (looped && !dnsfail)
+            t->perm = 1; /* as MTAs bounce "loops back to myself" (5.4.6) */
+        else
+            t->temp = 1;
         return;
     }
     /* every exchanger failed: report the last attempt */
@@ -393,6 +412,7 @@ int main(int argc, char **argv)
     smtpw_posix_send_opts o;
     tally t = {0, 0, NULL};
     char myname[256];
+    int allow_loopback_mx = 0; /* --allow-loopback-mx (tests only) */
 
     rcpt = calloc((size_t)argc + 1, sizeof *rcpt);
     if (!rcpt)
@@ -420,6 +440,10 @@ int main(int argc, char **argv)
         }
         if (strcmp(arg, "--require-tls") == 0) {
             require_tls = 1;
+            continue;
+        }
+        if (strcmp(arg, "--allow-loopback-mx") == 0) {
+            allow_loopback_mx = 1;
             continue;
         }
         if (strcmp(arg, "--") == 0) {
@@ -545,6 +569,8 @@ int main(int argc, char **argv)
     o.bodylen = bodylen;
     o.timeout_ms = timeout_s * 1000u;
     o.connect_timeout_ms = timeout_s * 1000u;
+    if (allow_loopback_mx)
+        o.flags |= SMTPW_POSIX_SEND_ALLOW_LOOPBACK_MX;
     if (starttls || require_tls) {
         char err[256];
         tls_ctx = tls_client_new(cafile, err, sizeof err);
