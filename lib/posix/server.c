@@ -2,7 +2,8 @@
  * from a caller's poll() loop.  Every session reads into one scratch buffer
  * shared by the loop; only bytes the core has not consumed yet (a partial
  * command line, or a pipelined rest while a reply is deferred) are kept per
- * session, in a pool slot that is returned as soon as it empties.
+ * session, in a pool slot (or heap block) that is returned once it is empty
+ * and no event handed out still points into it: at the session's next step.
  * SPDX-License-Identifier: MIT */
 #if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
 #undef _POSIX_C_SOURCE
@@ -52,7 +53,8 @@ struct smtpw_posix_server {
     const smtpw_posix_io *io;
     void *io_ctx;
     const uint8_t *in; /* unconsumed input, in scratch or in hold */
-    uint8_t *hold;     /* the slot or heap block holding input between steps */
+    uint8_t *hold;     /* the slot or heap block holding input between steps; may
+                          be empty (in_len 0) while the last event points into it */
     uint64_t deadline;
     uint64_t credit; /* body-like bytes consumed since the deadline was last set */
     size_t in_len;
@@ -124,6 +126,11 @@ static uint8_t *slot_get(smtpw_posix_shared *sh)
     return NULL;
 }
 
+/* Only where no event handed to the caller can point into the hold any
+ * more: the start of a step, a read or the idle return of a step that has
+ * returned no event, the handshake, the session's end.  A released slot
+ * gets the free-list link over its first bytes and goes to the next
+ * session that parks; a heap block goes back to malloc. */
 static void hold_release(smtpw_posix_server *c)
 {
     if (!c->hold)
@@ -147,6 +154,7 @@ static int park(smtpw_posix_server *c)
     if (!(c->flags & F_IN_SCRATCH))
         return 0;
     c->flags &= ~F_IN_SCRATCH;
+    hold_release(c); /* do_read dropped it already; never leak one */
     if (sh->owner == c)
         sh->owner = NULL;
     if (c->in_len == 0) {
@@ -175,14 +183,15 @@ static int park(smtpw_posix_server *c)
     return 0;
 }
 
+/* The event returned with these bytes may point into them: an emptied
+ * hold stays until the session's next step (released there, in do_read or
+ * at the idle return), never before the caller has seen that event. */
 static void consume(smtpw_posix_server *c, size_t n)
 {
     c->in += n;
     c->in_len -= n;
-    if (c->in_len == 0) {
+    if (c->in_len == 0)
         c->in = NULL;
-        hold_release(c); /* an empty session keeps nothing */
-    }
 }
 
 /* ---- session lifetime ---- */
@@ -293,13 +302,12 @@ static int do_read(smtpw_posix_server *c, size_t *got)
     }
     sh->owner = NULL;
     if (have) {
-        if (c->flags & F_IN_SCRATCH) {
+        if (c->flags & F_IN_SCRATCH)
             memmove(sh->scratch, c->in, have);
-        } else {
+        else
             memcpy(sh->scratch, c->in, have);
-            hold_release(c);
-        }
     }
+    hold_release(c); /* copied or empty; no event of this step points into it */
     c->in = sh->scratch;
     c->flags |= F_IN_SCRATCH;
     sh->owner = c;
@@ -377,6 +385,9 @@ int smtpw_posix_server_step(smtpw_posix_server *c, int revents, uint64_t now_ms,
         return SMTPW_E_INVALID_ARG;
     if (c->flags & F_CLOSED)
         return c->err;
+    /* The caller is done with the last event: an emptied hold can go. */
+    if (c->in_len == 0)
+        hold_release(c);
     if (c->err)
         return abort_with(c, c->err);
     if (revents & POLLNVAL)
@@ -486,6 +497,8 @@ int smtpw_posix_server_step(smtpw_posix_server *c, int revents, uint64_t now_ms,
 idle:
     if (park(c) < 0)
         return abort_with(c, SMTPW_E_NOBUF);
+    if (c->in_len == 0)
+        hold_release(c); /* no event goes out: an idle session keeps nothing */
     kind = waiting_kind(c);
     if (kind == SMTPW_TIMEOUT_NONE) {
         c->deadline = 0; /* the application owes a reply: no peer timeout */

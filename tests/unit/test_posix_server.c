@@ -476,6 +476,72 @@ static void deferred_data_end_keeps_pipelined_rest(void **state)
     fx_free(f);
 }
 
+/* The pipelined rest behind a deferred DATA_END (RFC 2920 3.1: commands
+ * after the final dot are read with it) is kept in a hold; after the
+ * verdict the next step hands out the EHLO from it.  That event's spans
+ * point into the hold, which must stay alive and untouched until the next
+ * step: the adapter once returned it to the pool (or free()) first.
+ * noops NOOP lines go in front of the EHLO to make the tail larger. */
+static void to_data(fx *f, run *r);
+
+static void deferred_tail_ehlo(uint32_t flags, size_t pool_slots, size_t noops)
+{
+    static const char name[] = "abcdefghijkl.example";
+    fx *f = fx_new(flags, pool_slots, 0, 0);
+    run r;
+    smtpw_server *core;
+    smtpw_event ev;
+    char tail[1024] = "", got[sizeof name];
+    size_t i, taillen;
+    char *out;
+    memset(&r, 0, sizeof r);
+    to_data(f, &r);
+    core = smtpw_posix_server_core(f->c[0]);
+    r.defer_data_end = 1;
+    for (i = 0; i < noops; i++)
+        strcat(tail, "NOOP\r\n");
+    strcat(tail, "EHLO abcdefghijkl.example\r\n");
+    taillen = strlen(tail);
+    client_send(f, 0, "body\r\n.\r\n");
+    client_send(f, 0, tail);
+    assert_int_equal(drive(f, 0, POLLIN, &r), 0);
+    assert_int_equal(r.evs[r.nev - 1], 'E');
+    assert_int_equal(smtpw_posix_server_held(f->c[0]), taillen);
+    /* The verdict comes later (group commit); then the rest is handed out. */
+    assert_int_equal(smtpw_server_reply(core, 0, NULL, NULL, 0), 0);
+    assert_int_equal(smtpw_posix_server_step(f->c[0], 0, f->now, &ev), SMTPW_EV_HELO);
+    assert_int_equal(ev.arg.len, strlen(name));
+    memcpy(got, ev.arg.ptr, ev.arg.len); /* our own read, for ASan (cmocka is not instrumented) */
+    assert_memory_equal(got, name, strlen(name));
+    assert_int_equal(smtpw_server_reply(core, 0, NULL, NULL, 0), 0);
+    /* Now idle: the hold is gone. */
+    assert_int_equal(smtpw_posix_server_step(f->c[0], 0, f->now, &ev), 0);
+    assert_int_equal(smtpw_posix_server_held(f->c[0]), 0);
+    out = client_recv(f, 0);
+    assert_non_null(strstr(out, "250 2.0.0 Message accepted for delivery\r\n"));
+    assert_non_null(strstr(out, EHLO_REPLY));
+    fx_free(f);
+}
+
+/* A tail that fits a pool slot: releasing the slot wrote the free-list
+ * link over its first bytes, "EHLO abc", before the EHLO event was read. */
+static void rfc2920_3_1_deferred_verdict_tail_in_slot_outlives_event(void **state)
+{
+    (void)state;
+    deferred_tail_ehlo(0, 4, 0);
+    deferred_tail_ehlo(SMTPW_POSIX_NO_MALLOC, 1, 0);
+}
+
+/* A tail on the heap: larger than a slot (567 bytes: ASan sees the
+ * use after free), or a small one with no pool (malloc's own free-list
+ * bookkeeping overwrites the EHLO line). */
+static void rfc2920_3_1_deferred_verdict_tail_on_heap_outlives_event(void **state)
+{
+    (void)state;
+    deferred_tail_ehlo(0, 4, 90);
+    deferred_tail_ehlo(0, 0, 0);
+}
+
 /* Backpressure: a peer that pipelines without reading.  The adapter stops
  * reading once its writes block, keeps at most what one read brought, and
  * loses nothing: every command is answered once the peer reads. */
@@ -770,6 +836,8 @@ int main(void)
         cmocka_unit_test(peer_closes_mid_data_ends_session),
         cmocka_unit_test(rfc5321_4_5_3_2_7_timeout_sends_421),
         cmocka_unit_test(deferred_data_end_keeps_pipelined_rest),
+        cmocka_unit_test(rfc2920_3_1_deferred_verdict_tail_in_slot_outlives_event),
+        cmocka_unit_test(rfc2920_3_1_deferred_verdict_tail_on_heap_outlives_event),
         cmocka_unit_test(rfc2920_backpressure_when_peer_does_not_read),
         cmocka_unit_test(shared_scratch_between_sessions),
         cmocka_unit_test(pool_exhausted_without_malloc_ends_session),
