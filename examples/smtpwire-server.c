@@ -455,15 +455,50 @@ static void run_session(session *s, int revents)
  * session that then fails to write its 250 (the peer reset) is the usual
  * lost-reply case of RFC 5321 6.1, stored and possibly sent again, never a
  * dangling transaction. */
+/* A peer whose connection is reset (POLLERR/POLLHUP: nothing reaches it any
+ * more) while its message waits for the commit can never see the 250: end
+ * the session now, so the message is discarded like any other one that was
+ * never answered (commit_leave).  A peer that only half-closed still reads. */
+static void commit_drop_gone(server *srv)
+{
+    size_t n = srv->ncommit, i;
+    struct pollfd *p = (struct pollfd *)malloc(n * sizeof *p);
+    session **list = (session **)malloc(n * sizeof *list);
+    if (p && list) {
+        for (i = 0; i < n; i++) {
+            list[i] = srv->commit[i];
+            p[i].fd = smtpw_posix_server_fd(list[i]->conn);
+            p[i].events = 0; /* errors and hang-ups are always reported */
+            p[i].revents = 0;
+        }
+        if (poll(p, (nfds_t)n, 0) > 0) {
+            for (i = 0; i < n; i++) {
+                if (p[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+                    smtpw_posix_server_close(list[i]->conn);
+                    session_end(list[i]);
+                }
+            }
+        }
+    }
+    free(p);
+    free(list);
+}
+
 static void group_commit(server *srv)
 {
     while (srv->ncommit) {
-        size_t n = srv->ncommit, i;
-        session **batch = (session **)malloc(n * sizeof *batch);
-        maildir_msg *files = (maildir_msg *)malloc(n * sizeof *files);
-        maildir_msg **msgs = (maildir_msg **)malloc(n * sizeof *msgs);
-        int *ok = (int *)malloc(n * sizeof *ok);
-        int err;
+        size_t n, i;
+        session **batch;
+        maildir_msg *files, **msgs;
+        int *ok, err;
+        commit_drop_gone(srv);
+        n = srv->ncommit;
+        if (n == 0)
+            break;
+        batch = (session **)malloc(n * sizeof *batch);
+        files = (maildir_msg *)malloc(n * sizeof *files);
+        msgs = (maildir_msg **)malloc(n * sizeof *msgs);
+        ok = (int *)malloc(n * sizeof *ok);
         if (!batch || !msgs || !ok || !files) {
             fprintf(stderr, "smtpwire-server: out of memory in commit\n");
             exit(1);

@@ -10,7 +10,13 @@ message completes, is queued for the group commit, and the write of the
 queued replies then fails on the reset connection.  The server must stay
 up, and the message must be discarded (nothing in new/ or tmp/): its 250
 can never reach the client, which therefore still owns the message and
-will send it again.  Sessions around it are unaffected."""
+will send it again.  Sessions around it are unaffected.
+
+A second shape: the envelope is answered (354 read), then the body, the
+dot and the RST arrive while the server is stopped.  No reply is owed
+but the 250, so nothing fails before the group commit; the reset must
+still be noticed before the message is committed, and it is discarded
+the same way."""
 import os, select, signal, socket, struct, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -69,13 +75,34 @@ def reset_session(srv, i):
         srv.proc.send_signal(signal.SIGCONT)
 
 
+def reset_after_354(srv, i):
+    c = Conn(srv.port)
+    check(c.code() == b"220", "greeting")
+    c.send(b"EHLO reset.test.example\r\nMAIL FROM:<late%d@x.example>\r\n"
+           b"RCPT TO:<b@y.example>\r\nDATA\r\n" % i)
+    c.reply()
+    check(c.codes(3) == [b"250", b"250", b"354"], "envelope")
+    srv.proc.send_signal(signal.SIGSTOP)
+    check(wait_state(srv.proc.pid, ("T", "t")) is not None, "server stopped")
+    try:
+        c.send(b"Subject: late %d\r\n\r\nthis one is reset\r\n.\r\n" % i)
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        c.close()
+        time.sleep(0.05)
+    finally:
+        srv.proc.send_signal(signal.SIGCONT)
+
+
 exe = sys.argv[1]
 srv = Server(exe)
 try:
     check(store_one(srv.port, "before") == OK, "a message before the race")
     check(len(srv.wait_files(1)) == 1, "stored before the race")
-    for i in range(ROUNDS):
-        reset_session(srv, i)
+    for i in range(2 * ROUNDS):
+        if i % 2 == 0:
+            reset_session(srv, i)
+        else:
+            reset_after_354(srv, i)
         time.sleep(0.1)
         check(srv.proc.poll() is None,
               f"round {i}: server died (status {srv.proc.returncode})")
@@ -93,5 +120,5 @@ try:
 except BaseException:
     srv.close()
     raise
-print(f"ok: {ROUNDS} pipelined sessions reset in one turn: server alive, messages "
-      f"discarded, tmp/ empty, sessions around them stored")
+print(f"ok: {ROUNDS} pipelined sessions and {ROUNDS} bodies reset in one turn: server "
+      f"alive, messages discarded, tmp/ empty, sessions around them stored")
