@@ -4,8 +4,16 @@
  *   smtpwire-send [--server HOST[:PORT]] --from ADDR --to ADDR [--to ADDR]...
  *                 [--helo NAME] [--timeout SECONDS] [-v] [FILE]
  *
- * Added since, all optional: --starttls, --require-tls, --cafile FILE
- * (STARTTLS, RFC 3207, through examples/tls.c; exit 64 without OpenSSL).
+ * Added since, all optional: --starttls, --require-tls, --cafile FILE,
+ * --insecure (STARTTLS, RFC 3207, through examples/tls.c; exit 64 without
+ * OpenSSL).  TLS policy: with --server (a smarthost the user named) any
+ * TLS option verifies the certificate chain and the --server name or IP
+ * (RFC 6125) against the system's CAs, or --cafile, and then TLS is
+ * required; --insecure opts out (opportunistic unless --require-tls).  By
+ * MX, --starttls is opportunistic and unauthenticated (RFC 7435, what MTAs
+ * do) and only --cafile verifies (each MX name) and requires TLS.  A
+ * verified or required TLS that does not start (not offered, refused,
+ * failed handshake) sends nothing of the transaction and exits 75.
  *
  * --helo defaults to this host's name when gethostname() gives one with a
  * dot (RFC 5321 4.1.1.1: the client's domain), else to the address
@@ -69,15 +77,20 @@ static void usage(FILE *f)
             "  -v                    print the protocol dialogue to stderr\n"
             "  --allow-loopback-mx   (tests only) deliver by MX even to an exchanger\n"
             "                        whose address is this machine (127.0.0.0/8, ::1)\n"
-            "  --starttls            use STARTTLS when the server offers it (RFC 3207);\n"
-            "                        without --cafile the server's certificate is NOT\n"
-            "                        verified (opportunistic security, RFC 7435)\n"
+            "  --starttls            use STARTTLS (RFC 3207), see TLS policy below\n"
             "  --require-tls         send no mail unless TLS starts (else exit 75)\n"
-            "  --cafile FILE         verify the server's certificate against the CAs in\n"
-            "                        FILE and the --server host name (or each MX name);\n"
-            "                        needs --starttls or --require-tls\n"
+            "  --cafile FILE         verify against the CAs in FILE instead of the\n"
+            "                        system's; implies --require-tls (also by MX)\n"
+            "  --insecure            with --server: do not verify the certificate\n"
             "%s"
             "  --help                this text\n"
+            "TLS policy: with --server, --starttls, --require-tls and --cafile verify the\n"
+            "certificate chain and the --server name (or IP) against the system's CAs\n"
+            "(or --cafile), and TLS is then required: if it does not start, nothing is\n"
+            "sent and the exit is 75.  --insecure skips verification and leaves\n"
+            "--starttls opportunistic.  By MX lookup (no --server), --starttls is\n"
+            "opportunistic and NOT verified (RFC 7435); --cafile verifies each MX\n"
+            "name and requires TLS.\n"
             "Environment: SMTPW_NAMESERVER=IP[:PORT] for MX lookups; SMTPW_MX_PORT\n"
             "(tests only) replaces port 25 when delivering by MX.\n"
             "Exit: 0 sent to all, 75 temporary failure, 69 permanent failure, 64 usage.\n",
@@ -148,7 +161,8 @@ static void trace(void *arg, int dir, const char *line, size_t len)
 /* The outcome so far, worst wins: temporary beats permanent beats OK. */
 typedef struct tally {
     int temp, perm;
-    const void *tls; /* the tls_session, for its error text */
+    const void *tls;     /* the tls_session, for its error text */
+    const char *tls_why; /* what made TLS required, for the messages */
 } tally;
 
 static int is_temp(uint32_t code)
@@ -162,17 +176,19 @@ static void report(tally *t, const char *peer, const char *const *rcpt, size_t n
 {
     size_t i;
     if (r->err == SMTPW_E_TLS) {
-        /* RFC 3207 and MTA practice: a TLS failure is temporary */
+        /* RFC 3207 and MTA practice: a TLS failure is temporary; the
+         * adapter sent no MAIL, RCPT or DATA (SMTPW_E_TLS) */
         if (r->reply.code && r->reply.cmd == SMTPW_CMD_STARTTLS)
-            fprintf(stderr, "%s: %s: STARTTLS refused, TLS required: %s\n", prog, peer,
-                    safe_text(r->reply.text));
+            fprintf(stderr, "%s: server %s refused STARTTLS: %s; TLS is required (%s); "
+                    "nothing sent\n", prog, peer, safe_text(r->reply.text), t->tls_why);
         else if (r->reply.code)
-            fprintf(stderr, "%s: %s: STARTTLS not offered, TLS required\n", prog, peer);
+            fprintf(stderr, "%s: server %s does not offer STARTTLS; TLS is required (%s); "
+                    "nothing sent\n", prog, peer, t->tls_why);
         else
-            fprintf(stderr, "%s: %s: TLS handshake failed: %s\n", prog, peer,
-                    t->tls && tls_session_error(t->tls)[0]
-                        ? safe_text(tls_session_error(t->tls))
-                        : "no details");
+            fprintf(stderr, "%s: server %s: TLS handshake failed: %s; nothing sent\n", prog,
+                    peer, t->tls && tls_session_error(t->tls)[0]
+                              ? safe_text(tls_session_error(t->tls))
+                              : "no details");
         t->temp = 1;
         return;
     }
@@ -300,6 +316,7 @@ static void deliver_mx(tally *t, const char *domain, const char *const *rcpt, si
     unsigned dns_ms = base->timeout_ms ? base->timeout_ms : 5000u;
     int nmx, i, tried = 0, looped = 0, dnsfail = 0;
     size_t k;
+    const char *last = domain; /* the exchanger tried last, for the report */
 
     if (!port || !port[0])
         port = "25";
@@ -370,6 +387,7 @@ static void deliver_mx(tally *t, const char *domain, const char *const *rcpt, si
         for (j = 0; j < na; j++) {
             const char *host = addr[j].host;
             tried = 1;
+            last = mx[i].host;
             /* the certificate names the exchanger, not its address */
             if (o.io_ctx)
                 (void)tls_session_set_host(o.io_ctx, mx[i].host);
@@ -393,7 +411,7 @@ static void deliver_mx(tally *t, const char *domain, const char *const *rcpt, si
         return;
     }
     /* every exchanger failed: report the last attempt */
-    report(t, domain, rcpt, n, &r);
+    report(t, last, rcpt, n, &r);
 }
 
 int main(int argc, char **argv)
@@ -404,13 +422,13 @@ int main(int argc, char **argv)
     smtpw_posix_reply *replies = NULL;
     size_t nrcpt = 0, i;
     unsigned timeout_s = 0;
-    int verbose = 0, a, status, starttls = 0, require_tls = 0;
+    int verbose = 0, a, status, starttls = 0, require_tls = 0, insecure = 0, verify = 0;
     const char *cafile = NULL;
     void *tls_ctx = NULL, *tls_sess = NULL;
     uint8_t *body = NULL;
     size_t bodylen = 0;
     smtpw_posix_send_opts o;
-    tally t = {0, 0, NULL};
+    tally t = {0, 0, NULL, ""};
     char myname[256];
     int allow_loopback_mx = 0; /* --allow-loopback-mx (tests only) */
 
@@ -440,6 +458,10 @@ int main(int argc, char **argv)
         }
         if (strcmp(arg, "--require-tls") == 0) {
             require_tls = 1;
+            continue;
+        }
+        if (strcmp(arg, "--insecure") == 0) {
+            insecure = 1;
             continue;
         }
         if (strcmp(arg, "--allow-loopback-mx") == 0) {
@@ -499,17 +521,32 @@ int main(int argc, char **argv)
         goto bad;
     if (server && split_server(server, &host, &port) != 0)
         goto bad;
-    if (cafile && !starttls && !require_tls) {
-        fprintf(stderr, "%s: --cafile needs --starttls or --require-tls\n", prog);
+    if (cafile && insecure) {
+        fprintf(stderr, "%s: --cafile and --insecure contradict each other\n", prog);
         status = EX_USAGE;
         goto out;
     }
-    if ((starttls || require_tls) && !tls_available()) {
+    if (insecure && !starttls && !require_tls) {
+        fprintf(stderr, "%s: --insecure needs --starttls or --require-tls\n", prog);
+        status = EX_USAGE;
+        goto out;
+    }
+    if ((starttls || require_tls || cafile) && !tls_available()) {
         fprintf(stderr, "%s: %s: this build has no OpenSSL, STARTTLS is not available\n",
-                prog, require_tls ? "--require-tls" : "--starttls");
+                prog, require_tls ? "--require-tls" : cafile ? "--cafile" : "--starttls");
         status = EX_USAGE;
         goto out;
     }
+    /* Asking for verification asks for TLS: a verified peer that can be
+     * talked out of STARTTLS (stripped from EHLO, or 454) verifies nothing.
+     * A named --server is verified unless --insecure; MX hosts only with
+     * --cafile (RFC 7435 opportunistic security otherwise). */
+    verify = cafile || (server && (starttls || require_tls) && !insecure);
+    t.tls_why = require_tls ? "--require-tls"
+                : cafile    ? "--cafile"
+                            : "the --server certificate is verified; --insecure to opt out";
+    if (verify)
+        require_tls = 1;
     /* refuse what cannot be rendered as a path before touching the net */
     {
         char path[600];
@@ -573,7 +610,7 @@ int main(int argc, char **argv)
         o.flags |= SMTPW_POSIX_SEND_ALLOW_LOOPBACK_MX;
     if (starttls || require_tls) {
         char err[256];
-        tls_ctx = tls_client_new(cafile, err, sizeof err);
+        tls_ctx = tls_client_new(verify, cafile, err, sizeof err);
         if (!tls_ctx) {
             fprintf(stderr, "%s: %s\n", prog, err);
             status = tls_available() ? EX_TEMPFAIL : EX_USAGE;
@@ -604,7 +641,7 @@ int main(int argc, char **argv)
         r.rcpt = replies;
         o.rcpt = rcpt;
         o.nrcpt = nrcpt;
-        snprintf(peer, sizeof peer, "%s", host);
+        snprintf(peer, sizeof peer, strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, port);
         smtpw_posix_send(host, port, &o, &r);
         report(&t, peer, rcpt, nrcpt, &r);
     } else {

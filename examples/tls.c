@@ -20,7 +20,7 @@
 
 typedef struct tls_client {
     SSL_CTX *ctx;
-    int verify; /* a CA file was given: check chain and name */
+    int verify; /* check chain and name (RFC 6125) */
 } tls_client;
 
 typedef struct tls_session {
@@ -149,7 +149,7 @@ static int client_setup(tls_session *t)
         return 0;
     SSL_set_verify(t->ssl, SSL_VERIFY_PEER, NULL);
     if (!t->host[0])
-        return 0; /* chain only */
+        return -1; /* a chain that names nobody proves nothing: fail closed */
     if (is_ip(t->host))
         return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), t->host) == 1 ? 0 : -1;
     SSL_set_hostflags(t->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
@@ -186,7 +186,7 @@ static int h_starttls(void *ctx, int fd, unsigned *wait)
         if (!t->client)
             SSL_set_accept_state(t->ssl);
         else if (client_setup(t) != 0) {
-            snprintf(t->err, sizeof t->err, "cannot set the server name %s", t->host);
+            snprintf(t->err, sizeof t->err, "cannot set the server name \"%s\"", t->host);
             return SMTPW_E_TLS;
         }
     }
@@ -230,7 +230,7 @@ const smtpw_posix_io *tls_io(void)
     return &tls_hooks;
 }
 
-void *tls_client_new(const char *cafile, char *err, size_t errlen)
+void *tls_client_new(int verify, const char *cafile, char *err, size_t errlen)
 {
     tls_client *c = (tls_client *)calloc(1, sizeof *c);
     if (!c) {
@@ -246,9 +246,15 @@ void *tls_client_new(const char *cafile, char *err, size_t errlen)
     SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
     SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
                                  SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    if (cafile) {
-        if (SSL_CTX_load_verify_locations(c->ctx, cafile, NULL) != 1) {
-            snprintf(err, errlen, "TLS: cannot load CA certificates from %s", cafile);
+    if (verify) {
+        /* the default paths honour SSL_CERT_FILE and SSL_CERT_DIR */
+        int ok = cafile ? SSL_CTX_load_verify_locations(c->ctx, cafile, NULL)
+                        : SSL_CTX_set_default_verify_paths(c->ctx);
+        if (ok != 1) {
+            if (cafile)
+                snprintf(err, errlen, "TLS: cannot load CA certificates from %s", cafile);
+            else
+                snprintf(err, errlen, "TLS: cannot load the system's CA certificates");
             SSL_CTX_free(c->ctx);
             free(c);
             return NULL;
@@ -286,8 +292,12 @@ int tls_session_set_host(void *session, const char *host)
 {
     tls_session *t = (tls_session *)session;
     size_t n = host ? strlen(host) : 0;
-    if (!t || n >= sizeof t->host)
+    if (!t)
         return -1;
+    if (n >= sizeof t->host) {
+        t->host[0] = '\0'; /* never keep the previous name: verifying fails */
+        return -1;
+    }
     memcpy(t->host, host ? host : "", n);
     t->host[n] = '\0';
     return 0;
@@ -352,8 +362,9 @@ const smtpw_posix_io *tls_io(void)
     return smtpw_posix_io_plain();
 }
 
-void *tls_client_new(const char *cafile, char *err, size_t errlen)
+void *tls_client_new(int verify, const char *cafile, char *err, size_t errlen)
 {
+    (void)verify;
     (void)cafile;
     snprintf(err, errlen, "built without OpenSSL: STARTTLS is not available");
     return NULL;

@@ -25,11 +25,14 @@ int tls_active(const void *session);
 /* The hook table to pass with a tls_session as io_ctx (either role). */
 const smtpw_posix_io *tls_io(void);
 
-/* A client context.  cafile: PEM CA certificates to verify the server
- * against (chain, and host name or IP set by tls_session_set_host); NULL:
- * no verification at all (RFC 7435 opportunistic security).  NULL with a
- * message in err on failure (or without OpenSSL). */
-void *tls_client_new(const char *cafile, char *err, size_t errlen);
+/* A client context.  verify: check the server's chain and its host name
+ * or IP (set by tls_session_set_host; a handshake without one fails)
+ * against the PEM CA certificates in cafile, or with cafile NULL the
+ * system's default store (which honours SSL_CERT_FILE/SSL_CERT_DIR).
+ * verify 0: no verification at all, cafile ignored (RFC 7435
+ * opportunistic security).  NULL with a message in err on failure (or
+ * without OpenSSL). */
+void *tls_client_new(int verify, const char *cafile, char *err, size_t errlen);
 void tls_client_free(void *client);
 
 /* Per-connection client hook state; reusable for the next connection
@@ -38,7 +41,8 @@ void *tls_client_session_new(void *client);
 
 /* The server's name (or IP address) for the next handshake: sent as SNI
  * when a name, and checked against the certificate when verifying.
- * Returns 0, or -1 when too long. */
+ * Returns 0, or -1 when too long (the name is then cleared, so a verified
+ * handshake fails rather than check a previous name). */
 int tls_session_set_host(void *session, const char *host);
 
 /* "TLSv1.3, TLS_AES_256_GCM_SHA384" for an active session, into buf. */
