@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "caps.h"
+#include "client/caps.h"
 #include "guardbuf.h"
 #include "smtpwire/smtpwire.h"
 

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "guardbuf.h"
-#include "line.h"
+#include "server/line.h"
 
 static int next(smtpw__line *l, const char *in, size_t len, size_t max, unsigned bare,
                 size_t *used, size_t *content)

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "guardbuf.h"
-#include "reply_read.h"
+#include "client/reply_read.h"
 #include "smtpwire/smtpwire.h"
 
 static union {

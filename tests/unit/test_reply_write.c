@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "reply_write.h"
+#include "server/reply_write.h"
 
 static void rfc5321_4_2_reply_codes(void **state)
 {

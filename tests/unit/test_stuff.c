@@ -11,7 +11,7 @@
 
 #include "guardbuf.h"
 #include "smtpwire/smtpwire.h"
-#include "stuff.h"
+#include "client/stuff.h"
 
 /* The reference: one byte at a time, whole message at once. */
 static size_t reference(const uint8_t *in, size_t n, uint8_t *out)

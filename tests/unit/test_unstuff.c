@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "unstuff.h"
+#include "server/unstuff.h"
 
 /* What decoding a whole input gives. */
 struct result {

@@ -25,9 +25,9 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "line.h"
-#include "reply_write.h"
-#include "unstuff.h"
+#include "server/line.h"
+#include "server/reply_write.h"
+#include "server/unstuff.h"
 
 #include "smtpwire/server.h"
 

@@ -2,7 +2,7 @@
  * line ends (2.3.8).  Streaming, no hold-back buffer: a CR is written at
  * once and the state remembers that its LF is still owed.
  * SPDX-License-Identifier: MIT */
-#include "stuff.h"
+#include "client/stuff.h"
 
 #include "simd.h"
 #include "smtpwire/common.h"

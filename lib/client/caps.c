@@ -1,6 +1,6 @@
 /* EHLO reply lines into capability bits (RFC 5321 4.1.1.1, 4.2).
  * SPDX-License-Identifier: MIT */
-#include "caps.h"
+#include "client/caps.h"
 
 #include "smtpwire/client.h"
 

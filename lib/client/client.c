@@ -1,8 +1,8 @@
 /* The client core: the only file that knows client states (RFC 5321,
  * RFC 2920 pipelining, RFC 3207 STARTTLS).  SPDX-License-Identifier: MIT */
-#include "client_internal.h"
+#include "client/client_internal.h"
 
-#include "reply_read.h"
+#include "client/reply_read.h"
 #include "smtpwire/syntax.h"
 
 /* The state must fit the size promised to static-storage users. */

@@ -1,6 +1,6 @@
 /* Reply-line reader for the client core (RFC 5321 4.2, 4.2.1).
  * SPDX-License-Identifier: MIT */
-#include "reply_read.h"
+#include "client/reply_read.h"
 
 #include "smtpwire/syntax.h"
 

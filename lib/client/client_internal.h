@@ -5,9 +5,9 @@
 
 #include "internal.h"
 
-#include "caps.h"
+#include "client/caps.h"
 #include "smtpwire/client.h"
-#include "stuff.h"
+#include "client/stuff.h"
 
 /* Replies awaited at once: MAIL, up to 126 RCPT and DATA in one flight
  * (RFC 2920); more returns SMTPW_E_AGAIN. */

@@ -2,7 +2,7 @@
  * 512-octet limit (4.5.3.1.4), discard-to-CRLF for longer lines, resume
  * offsets.
  * SPDX-License-Identifier: MIT */
-#include "line.h"
+#include "server/line.h"
 
 #include "simd.h"
 

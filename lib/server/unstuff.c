@@ -8,7 +8,7 @@
  * that compilers vectorize); bytes are handled one by one only around
  * something special.
  * SPDX-License-Identifier: MIT */
-#include "unstuff.h"
+#include "server/unstuff.h"
 
 #include "simd.h"
 

@@ -1,7 +1,7 @@
 /* Server reply rendering: reply lines (RFC 5321 4.2), the 512-octet limit
  * (4.5.3.1.5), enhanced status codes (RFC 2034, RFC 3463), and the EHLO
  * capability list (4.1.1.1).  SPDX-License-Identifier: MIT */
-#include "reply_write.h"
+#include "server/reply_write.h"
 
 int smtpw__reply_write_code_ok(unsigned code)
 {
