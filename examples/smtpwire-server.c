@@ -448,13 +448,6 @@ static void run_session(session *s, int revents)
         session_end(s);
 }
 
-/* The group commit: every message completed this turn is fsync'd, renamed
- * and covered by one fsync of new/, then all of them are answered.
- * The batch owns the message files from the moment it is taken, and every
- * verdict is queued before any session of the batch is stepped again: a
- * session that then fails to write its 250 (the peer reset) is the usual
- * lost-reply case of RFC 5321 6.1, stored and possibly sent again, never a
- * dangling transaction. */
 /* A peer whose connection is reset (POLLERR/POLLHUP: nothing reaches it any
  * more) while its message waits for the commit can never see the 250: end
  * the session now, so the message is discarded like any other one that was
@@ -484,6 +477,13 @@ static void commit_drop_gone(server *srv)
     free(list);
 }
 
+/* The group commit: every message completed this turn is fsync'd, renamed
+ * and covered by one fsync of new/, then all of them are answered.
+ * The batch owns the message files from the moment it is taken, and every
+ * verdict is queued before any session of the batch is stepped again: a
+ * session that then fails to write its 250 (the peer reset) is the usual
+ * lost-reply case of RFC 5321 6.1, stored and possibly sent again, never a
+ * dangling transaction. */
 static void group_commit(server *srv)
 {
     while (srv->ncommit) {
