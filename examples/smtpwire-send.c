@@ -208,7 +208,7 @@ static void report(tally *t, const char *peer, const char *const *rcpt, size_t n
     if (r->stage != SMTPW_CMD_RCPT && r->stage != SMTPW_CMD_BODY) {
         /* greeting, EHLO/HELO, MAIL or DATA refused the whole transaction */
         fprintf(stderr, "%s: %s: %s refused: %s\n", prog, peer,
-                r->stage == SMTPW_CMD_GREETING ? "connection" : smtpw_cmd_name(r->stage),
+                r->stage == SMTPW_CMD_GREETING ? "connection" : smtpw_cmd_name((uint32_t)r->stage),
                 safe_text(r->reply.text));
         if (is_temp(r->reply.code))
             t->temp = 1;

@@ -1,4 +1,4 @@
-/* Error texts and names, command names, RFC 5321 4.5.3.2 timeouts.
+/* Error texts and names, command and event names, RFC 5321 4.5.3.2 timeouts.
  * SPDX-License-Identifier: MIT */
 #include "internal.h"
 #include "smtpwire/server.h"
@@ -8,25 +8,28 @@ struct errinfo {
     const char *text;
 };
 
-/* Indexed by -err. */
+/* Indexed by -err; names without the "SMTPW_E_" prefix (README "API
+ * conventions"). */
 static const struct errinfo errors[] = {
-    {"SMTPW_OK", "success"},
-    {"SMTPW_E_INVALID_ARG", "invalid argument"},
-    {"SMTPW_E_STATE", "call not allowed in the current state"},
-    {"SMTPW_E_NOBUF", "buffer too small"},
-    {"SMTPW_E_AGAIN", "try again after draining output or reading replies"},
-    {"SMTPW_E_PROTO", "peer violated the SMTP protocol"},
-    {"SMTPW_E_CLOSED", "session closed"},
-    {"SMTPW_E_SYNTAX", "syntax error"},
-    {"SMTPW_E_TOOLONG", "length limit exceeded"},
-    {"SMTPW_E_VERSION", "unknown config version"},
-    {"SMTPW_E_8BIT", "8-bit data but the server does not offer 8BITMIME"},
-    {"SMTPW_E_SIZE", "message exceeds the server's SIZE limit"},
-    {"SMTPW_E_IO", "I/O error"},
-    {"SMTPW_E_TIMEOUT", "timeout"},
-    {"SMTPW_E_TLS", "TLS error"},
-    {"SMTPW_E_NOTSUP", "not supported by the peer"},
-    {"SMTPW_E_DNS", "name or MX lookup failed"},
+    {"OK", "success"},
+    {"INVALID_ARG", "invalid argument"},
+    {"STATE", "call not allowed in the current state"},
+    {"NOBUF", "buffer too small"},
+    {"AGAIN", "try again after draining output or reading replies"},
+    {"PROTO", "peer violated the SMTP protocol"},
+    {"CLOSED", "session closed"},
+    {"SYNTAX", "syntax error"},
+    {"TOOLONG", "length limit exceeded"},
+    {"VERSION", "unknown struct version"},
+    {"8BIT", "8-bit data but the server does not offer 8BITMIME"},
+    {"SIZE", "message exceeds the server's SIZE limit"},
+    {"IO", "I/O error"},
+    {"TIMEOUT", "timeout"},
+    {"TLS", "TLS error"},
+    {"NOTSUP", "not supported by the peer"},
+    {"DNS", "name or MX lookup failed"},
+    {"NXDOMAIN", "the domain does not exist"},
+    {"NOMAIL", "the domain accepts no mail (null MX)"},
 };
 
 #define NERRORS (sizeof errors / sizeof errors[0])
@@ -47,41 +50,54 @@ const char *smtpw_strerror(int err)
 const char *smtpw_err_name(int err)
 {
     const struct errinfo *e = errinfo(err);
-    return e ? e->name : "SMTPW_E_UNKNOWN";
+    return e ? e->name : "?";
 }
 
+/* After these the object cannot go on: the peer broke the protocol, the
+ * session is over, or the transport (socket, timer, TLS) failed under it. */
 int smtpw_err_is_fatal(int err)
 {
-    return err == SMTPW_E_PROTO || err == SMTPW_E_CLOSED;
+    switch (err) {
+    case SMTPW_E_PROTO:
+    case SMTPW_E_CLOSED:
+    case SMTPW_E_IO:
+    case SMTPW_E_TIMEOUT:
+    case SMTPW_E_TLS:
+        return 1;
+    default:
+        return 0;
+    }
 }
 
+/* Indexed by SMTPW_CMD_*. */
 static const char *const cmd_names[] = {
-    "",     "HELO", "EHLO", "MAIL", "RCPT", "DATA",     "RSET",  "NOOP",
-    "QUIT", "VRFY", "EXPN", "HELP", "STARTTLS", "AUTH", "BDAT",  "SEND",
-    "SOML", "SAML", "TURN", "",     "",     "",
+    "NONE", "HELO", "EHLO", "MAIL",     "RCPT", "DATA",  "RSET",    "NOOP",
+    "QUIT", "VRFY", "EXPN", "HELP",     "STARTTLS", "AUTH", "BDAT", "SEND",
+    "SOML", "SAML", "TURN", "GREETING", "BODY", "UNKNOWN",
 };
 
-const char *smtpw_cmd_name(int cmd)
+const char *smtpw_cmd_name(uint32_t cmd)
 {
-    if (cmd < 0 || (size_t)cmd >= sizeof cmd_names / sizeof cmd_names[0])
-        return "";
+    if (cmd >= sizeof cmd_names / sizeof cmd_names[0])
+        return "?";
     return cmd_names[cmd];
 }
 
 /* Indexed by SMTPW_EV_*. */
 static const char *const event_names[] = {
     "NONE", "HELO", "MAIL", "RCPT", "DATA",     "BODY",     "DATA_END", "DATA_ABORT",
-    "RSET", "VRFY", "EXPN", "HELP", "QUIT", "STARTTLS", "REJECTED", "CLOSE",
+    "RSET", "VRFY", "EXPN", "HELP", "QUIT",     "STARTTLS", "REJECTED", "CLOSE",
+    "REPLY", "TLS_STARTED",
 };
 
-const char *smtpw_server_event_name(int type)
+const char *smtpw_event_name(uint32_t type)
 {
-    if (type < 0 || (size_t)type >= sizeof event_names / sizeof event_names[0])
+    if (type >= sizeof event_names / sizeof event_names[0])
         return "?";
     return event_names[type];
 }
 
-unsigned smtpw_timeout_seconds(int which)
+uint32_t smtpw_timeout_seconds(uint32_t which)
 {
     switch (which) {
     case SMTPW_TIMEOUT_GREETING: /* 4.5.3.2.1 */

@@ -2,9 +2,9 @@
  * SPDX-License-Identifier: MIT */
 #include "internal.h"
 
-unsigned long smtpw_version(void)
+uint32_t smtpw_version(void)
 {
-    return SMTPW_VERSION_NUM;
+    return (uint32_t)SMTPW_VERSION_NUM;
 }
 
 const char *smtpw_version_string(void)

@@ -88,56 +88,10 @@ typedef struct smtpw_server_config {
  * max_text_line, 550 5.6.0 for a bare CR or LF under REJECT.
  */
 
-/* Event types returned by smtpw_server_recv().  Those marked REPLY leave
- * the core waiting (SMTPW_WANT_REPLY) until smtpw_server_reply(). */
-#define SMTPW_EV_NONE 0        /* nothing (yet): see *consumed and smtpw_server_want();
-                                  NOOP, an accepted STARTTLS and input dropped after a
-                                  refused message also return NONE with *consumed > 0 */
-#define SMTPW_EV_HELO 1        /* REPLY. HELO or EHLO (ev.cmd); arg = domain or literal */
-#define SMTPW_EV_MAIL 2        /* REPLY. arg = path text, path parsed, params, size */
-#define SMTPW_EV_RCPT 3        /* REPLY. arg = path text, path parsed, params */
-#define SMTPW_EV_DATA 4        /* REPLY. DATA with >= 1 accepted recipient: 354 or refuse */
-#define SMTPW_EV_BODY 5        /* arg = a chunk of the message, unstuffed, CRLF kept */
-#define SMTPW_EV_DATA_END 6    /* REPLY. the message is complete; size = its octets */
-#define SMTPW_EV_DATA_ABORT 7  /* the core refuses this message (code); discard what you have */
-#define SMTPW_EV_RSET 8        /* RSET (or a transaction reset); the core answered 250 */
-#define SMTPW_EV_VRFY 9        /* REPLY. arg = argument (printable ASCII; else 501) */
-#define SMTPW_EV_EXPN 10       /* REPLY. arg = argument (printable ASCII; else 501) */
-#define SMTPW_EV_HELP 11       /* REPLY. arg = argument (may be empty; printable) */
-#define SMTPW_EV_QUIT 12       /* the core queued 221; WANT_CLOSE follows */
-#define SMTPW_EV_STARTTLS 13   /* the 220 is drained: start TLS, then smtpw_server_tls_started() */
-#define SMTPW_EV_REJECTED 14   /* the core refused a command itself (cmd, code, arg = line) */
-#define SMTPW_EV_CLOSE 15      /* the core ends the session (code, e.g. 421); WANT_CLOSE */
-
-/* smtpw_event.flags */
-#define SMTPW_EVF_SIZE 0x01u     /* MAIL carried SIZE= (value in ev.size), RFC 1870 */
-#define SMTPW_EVF_8BITMIME 0x02u /* MAIL carried BODY=8BITMIME, RFC 6152 */
-#define SMTPW_EVF_7BIT 0x04u     /* MAIL carried BODY=7BIT */
-#define SMTPW_EVF_SMTPUTF8 0x08u /* MAIL carried SMTPUTF8, RFC 6531 */
-
-/**
- * One event.  Spans point into the `in` bytes of the smtpw_server_recv()
- * call that returned it (or, for a few body bytes, into static storage) and
- * stay valid until the caller reuses those bytes.  Append-only.
- * Every field before `path` is set on each return: a field the event type
- * does not use is 0 (spans: NULL, 0).  `path` is set only by MAIL and RCPT
- * events; after any other event (REJECTED included) its contents are
- * unspecified, as the core does not spend time clearing it.
- */
-typedef struct smtpw_event {
-    int32_t type;      /* SMTPW_EV_* */
-    int32_t cmd;       /* SMTPW_CMD_* the event comes from */
-    uint32_t code;     /* REJECTED, DATA_ABORT, CLOSE: the reply code sent */
-    uint32_t flags;    /* SMTPW_EVF_* */
-    smtpw_span arg;    /* see the event types */
-    smtpw_span params; /* MAIL/RCPT: parameters after the path; walk with smtpw_param_next() */
-    uint64_t size;     /* MAIL: SIZE= value; DATA_END: message octets */
-    smtpw_path path;   /* MAIL/RCPT: the parsed path */
-} smtpw_event;
-
-/** The name of an SMTPW_EV_* type without its prefix ("DATA_END"), for
- *  logs and bindings; "?" for an unknown type.  Static storage.  Since 0.1. */
-SMTPW_API const char *smtpw_server_event_name(int type);
+/* Event types (SMTPW_EV_*), flags (SMTPW_EVF_*) and the event struct
+ * smtpw_event are in common.h, shared with the client.  The server sets
+ * type, cmd, code, flags, arg, params, size and, for MAIL and RCPT, path;
+ * its events leave line, keyword, index and enh_* zero. */
 
 /** Bytes of caller memory one server needs; fixed for a library build. */
 SMTPW_API size_t smtpw_server_sizeof(void);

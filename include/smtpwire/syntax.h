@@ -23,35 +23,6 @@ extern "C" {
 #define SMTPW_MAX_REPLY_LINE 512  /* 4.5.3.1.5, including CRLF */
 #define SMTPW_MAX_TEXT_LINE 1000  /* 4.5.3.1.6, including CRLF */
 
-/* Kind of address literal in a path's domain (4.1.3). */
-#define SMTPW_LITERAL_NONE 0    /* a domain name, or no domain at all */
-#define SMTPW_LITERAL_IPV4 1    /* [192.0.2.1] */
-#define SMTPW_LITERAL_IPV6 2    /* [IPv6:2001:db8::1] */
-#define SMTPW_LITERAL_GENERAL 3 /* [tag:content], a standardized-tag other than IPv6 */
-
-/* smtpw_path.flags */
-#define SMTPW_PATH_NULL 0x01u        /* the null reverse-path <> */
-#define SMTPW_PATH_POSTMASTER 0x02u  /* <Postmaster> with no domain (4.5.1) */
-#define SMTPW_PATH_QUOTED 0x04u      /* local part is a quoted-string */
-#define SMTPW_PATH_UTF8 0x08u        /* contains UTF-8 (RFC 6531 3.3) */
-#define SMTPW_PATH_ROUTE 0x10u       /* a source route was present and dropped */
-#define SMTPW_PATH_NO_BRACKETS 0x20u /* lenient only: written without <> */
-
-/**
- * A parsed path, lossless: every span points into the text given to
- * smtpw_path_parse() and is valid as long as that text is.
- */
-typedef struct smtpw_path {
-    smtpw_span raw;     /* the whole path as written, brackets included */
-    smtpw_span mailbox; /* Local-part "@" Domain as written, no route, no <> */
-    smtpw_span local;   /* the local part as written (quotes and escapes kept) */
-    smtpw_span domain;  /* domain or address literal with its [ ]; empty for <>, <Postmaster> */
-    smtpw_span route;   /* the dropped source route "@a,@b" (no ':'), or empty */
-    smtpw_span literal; /* inside of an address literal without [ ] and tag, or empty */
-    uint32_t flags;     /* SMTPW_PATH_* */
-    uint32_t literal_kind; /* SMTPW_LITERAL_* */
-} smtpw_path;
-
 /* Options of smtpw_path_parse() */
 #define SMTPW_PARSE_REVERSE 0x01u  /* a MAIL FROM reverse-path: allow <> */
 #define SMTPW_PARSE_FORWARD 0x02u  /* a RCPT TO forward-path: allow <Postmaster> */

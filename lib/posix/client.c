@@ -68,7 +68,7 @@ static unsigned wait_ms(const sess *s, int which)
 {
     if (s->o->timeout_ms)
         return s->o->timeout_ms;
-    return smtpw_timeout_seconds(which) * 1000u;
+    return smtpw_timeout_seconds((uint32_t)which) * 1000u;
 }
 
 static void trace(const sess *s, int dir, const char *p, size_t n)

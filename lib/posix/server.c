@@ -234,7 +234,7 @@ static uint64_t timeout_ms(const smtpw_posix_server *c, int kind)
 {
     if (c->sh->timeout_ms)
         return c->sh->timeout_ms;
-    return (uint64_t)smtpw_timeout_seconds(kind) * 1000u;
+    return (uint64_t)smtpw_timeout_seconds((uint32_t)kind) * 1000u;
 }
 
 /* Which timeout runs while the session waits for the peer. */

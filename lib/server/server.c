@@ -146,12 +146,14 @@ static unsigned caps_now(const smtpw_server *s)
 /* ------------------------------------------------------------------ */
 /* Events                                                              */
 
-/* Every field before `path` starts at zero (empty spans point nowhere);
- * path is written only by MAIL and RCPT, the events that document it
- * (server.h), which saves clearing its 104 bytes on every command. */
+/* Every field before `path` starts at zero (empty spans point nowhere),
+ * and so do the client's fields after it; path is written only by MAIL
+ * and RCPT, the events that document it (server.h), which saves clearing
+ * its 104 bytes on every command. */
 static void ev_clear(smtpw_event *ev)
 {
     memset(ev, 0, offsetof(smtpw_event, path));
+    memset(&ev->line, 0, sizeof *ev - offsetof(smtpw_event, line));
 }
 
 static void reset_transaction(smtpw_server *s)
@@ -170,7 +172,7 @@ static int reject(smtpw_server *s, smtpw_event *ev, int cmd, unsigned code, cons
 {
     say(s, code, enh, text, textlen, NULL, 0);
     ev->type = SMTPW_EV_REJECTED;
-    ev->cmd = cmd;
+    ev->cmd = (uint32_t)cmd;
     ev->code = code;
     if (code / 100 == 5 && code != 552 && s->max_errors && ++s->nerrors >= s->max_errors) {
         say(s, 421, "4.7.0", s->host, s->hostlen, LIT("Too many errors, closing connection"));
@@ -178,7 +180,7 @@ static int reject(smtpw_server *s, smtpw_event *ev, int cmd, unsigned code, cons
         ev->type = SMTPW_EV_CLOSE;
         ev->code = 421;
     }
-    return ev->type;
+    return (int)ev->type;
 }
 
 #define REJECT(s, ev, cmd, code, enh, lit) reject(s, ev, cmd, code, enh, LIT(lit))
@@ -187,8 +189,8 @@ static int pend(smtpw_server *s, smtpw_event *ev, int type, int cmd)
 {
     s->pending = (uint8_t)type;
     s->pend_cmd = (uint8_t)cmd;
-    ev->type = type;
-    ev->cmd = cmd;
+    ev->type = (uint32_t)type;
+    ev->cmd = (uint32_t)cmd;
     return type;
 }
 
@@ -536,11 +538,11 @@ static int dispatch(smtpw_server *s, const char *L, size_t n, size_t inlen, size
         reset_transaction(s);
         say_ok(s);
         ev->type = SMTPW_EV_RSET;
-        ev->cmd = cmd;
+        ev->cmd = (uint32_t)cmd;
         return SMTPW_EV_RSET;
     case SMTPW_CMD_NOOP: /* 4.1.1.9: any argument is ignored */
         say_ok(s);
-        ev->cmd = cmd;
+        ev->cmd = (uint32_t)cmd;
         return SMTPW_EV_NONE;
     case SMTPW_CMD_QUIT:
         if (n || i > vlen)
@@ -548,7 +550,7 @@ static int dispatch(smtpw_server *s, const char *L, size_t n, size_t inlen, size
         say(s, 221, "2.0.0", s->host, s->hostlen, LIT("Service closing transmission channel"));
         s->st = ST_CLOSED;
         ev->type = SMTPW_EV_QUIT;
-        ev->cmd = cmd;
+        ev->cmd = (uint32_t)cmd;
         return SMTPW_EV_QUIT;
     case SMTPW_CMD_VRFY:
     case SMTPW_CMD_EXPN:

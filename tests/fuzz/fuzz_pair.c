@@ -592,7 +592,7 @@ static int server_step(struct pair *P, smtpw_server *s)
             P->s_closed = 1;
             return 1;
         }
-        CHECK(r >= 0 && used <= have && r == ev.type);
+        CHECK(r >= 0 && used <= have && (uint32_t)r == ev.type);
         P->c2s_off += used;
         server_event(P, s, &ev, r);
         CHECK(!(smtpw_server_want(s) & SMTPW_WANT_REPLY));

@@ -206,7 +206,7 @@ static void record(sess *s, int type, const smtpw_event *ev)
 {
     snap *sn = &s->last;
     int body = type == SMTPW_EV_BODY;
-    CHECK(ev->type == type);
+    CHECK(ev->type == (uint32_t)type);
     sn->n = 0;
     take(sn, ev->arg, body);
     if (type == SMTPW_EV_MAIL || type == SMTPW_EV_RCPT) {

@@ -163,7 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(smtpw_server_want(s) & SMTPW_WANT_CLOSE);
             closed = 1;
         } else {
-            CHECK(x >= 0 && x == ev.type);
+            CHECK(x >= 0 && (uint32_t)x == ev.type);
             CHECK(used <= have);
             CHECK(span_ok(ev.arg, buf, have) && span_ok(ev.params, buf, have));
             if (w & SMTPW_WANT_REPLY)

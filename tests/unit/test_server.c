@@ -83,7 +83,7 @@ static void log_event(T *t, const smtpw_event *ev)
         break;
     case SMTPW_EV_MAIL:
     case SMTPW_EV_RCPT:
-        logf_(t, "%s ", smtpw_server_event_name(ev->type));
+        logf_(t, "%s ", smtpw_event_name(ev->type));
         log_span(t, ev->arg);
         if (ev->params.len) {
             logf_(t, " [");
@@ -100,20 +100,22 @@ static void log_event(T *t, const smtpw_event *ev)
         break;
     case SMTPW_EV_DATA_ABORT:
     case SMTPW_EV_CLOSE:
-        logf_(t, "%s %u", smtpw_server_event_name(ev->type), (unsigned)ev->code);
+        logf_(t, "%s %u", smtpw_event_name(ev->type), (unsigned)ev->code);
         break;
     case SMTPW_EV_REJECTED:
-        logf_(t, "REJECTED %s %u", ev->cmd == SMTPW_CMD_UNKNOWN ? "?" : smtpw_cmd_name(ev->cmd),
+        logf_(t, "REJECTED %s %u", ev->cmd == SMTPW_CMD_UNKNOWN ? "?"
+                                          : ev->cmd == SMTPW_CMD_NONE ? ""
+                                                                      : smtpw_cmd_name(ev->cmd),
               (unsigned)ev->code);
         break;
     case SMTPW_EV_VRFY:
     case SMTPW_EV_EXPN:
     case SMTPW_EV_HELP:
-        logf_(t, "%s ", smtpw_server_event_name(ev->type));
+        logf_(t, "%s ", smtpw_event_name(ev->type));
         log_span(t, ev->arg);
         break;
     default:
-        logf_(t, "%s", smtpw_server_event_name(ev->type));
+        logf_(t, "%s", smtpw_event_name(ev->type));
         break;
     }
     logf_(t, "\n");

@@ -268,7 +268,7 @@ static int feed(struct run *r, int line, const char *p, size_t n)
             char t[64];
             if (used)
                 return fail(r, line, "consumed on error");
-            snprintf(t, sizeof t, "error %s\n", smtpw_err_name(x));
+            snprintf(t, sizeof t, "error SMTPW_E_%s\n", smtpw_err_name(x));
             puts_(&r->evs, t);
             r->dead = 1;
             break;

@@ -256,7 +256,7 @@ static void format_event(struct buf *b, const smtpw_event *ev)
         break;
     case SMTPW_EV_MAIL:
     case SMTPW_EV_RCPT:
-        puts_(b, smtpw_server_event_name(ev->type));
+        puts_(b, smtpw_event_name(ev->type));
         puts_(b, " ");
         log_span(b, ev->arg);
         if (ev->params.len) {
@@ -279,7 +279,7 @@ static void format_event(struct buf *b, const smtpw_event *ev)
         break;
     case SMTPW_EV_DATA_ABORT:
     case SMTPW_EV_CLOSE:
-        snprintf(t, sizeof t, "%s %u", smtpw_server_event_name(ev->type), (unsigned)ev->code);
+        snprintf(t, sizeof t, "%s %u", smtpw_event_name(ev->type), (unsigned)ev->code);
         puts_(b, t);
         break;
     case SMTPW_EV_REJECTED:
@@ -291,12 +291,12 @@ static void format_event(struct buf *b, const smtpw_event *ev)
     case SMTPW_EV_VRFY:
     case SMTPW_EV_EXPN:
     case SMTPW_EV_HELP:
-        puts_(b, smtpw_server_event_name(ev->type));
+        puts_(b, smtpw_event_name(ev->type));
         puts_(b, " ");
         log_span(b, ev->arg);
         break;
     default:
-        puts_(b, smtpw_server_event_name(ev->type));
+        puts_(b, smtpw_event_name(ev->type));
         break;
     }
 }
@@ -346,7 +346,7 @@ static int replay(struct run *r, smtpw_server *s, const char *seg, size_t seglen
             return fail(r, smtpw_err_name(x));
         if (used > have)
             return fail(r, "consumed more than given");
-        if (x != ev.type)
+        if ((uint32_t)x != ev.type)
             return fail(r, "return value and ev.type differ");
         if ((w & SMTPW_WANT_REPLY) && (x != SMTPW_EV_NONE || used))
             return fail(r, "progress while a reply was owed");
