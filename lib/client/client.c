@@ -2,10 +2,123 @@
  * RFC 2920 pipelining, RFC 3207 STARTTLS).  SPDX-License-Identifier: MIT */
 #include "client/client_internal.h"
 
+#include "client/command.h"
 #include "client/reply_read.h"
 #include "smtpwire/syntax.h"
 
-/* The state must fit the size promised to static-storage users. */
+/* ---- states and transitions: the whole client state machine ----
+ *
+ * The state follows what the client has queued (a MAIL queued opens the
+ * transaction at once, so RCPTs may be pipelined behind it, RFC 2920) and
+ * what the replies said (a refused MAIL closes it again).  A reply moves
+ * the state only when it belongs to the current transaction: replies still
+ * due for one reset by RSET, EHLO or a new MAIL change nothing.  Counters
+ * (recipients, accepted) and the sticky error live beside the state. */
+enum {
+    CS_GREETING,      /* awaiting the 220 (the reply to connecting, 4.3.1) */
+    CS_GREET_REFUSED, /* the greeting was not 2xx: only QUIT (3.1) */
+    CS_HELLO,         /* no EHLO/HELO accepted yet (or one in flight) */
+    CS_READY,         /* hello accepted, no transaction */
+    CS_TXN_MAIL,      /* MAIL queued: RCPT and DATA may follow */
+    CS_TXN_DATA,      /* DATA queued, its reply awaited */
+    CS_TXN_DATA_NOMAIL, /* the same, but the MAIL before it was refused */
+    CS_BODY,          /* 354 came: body_encode()/body_end() */
+    CS_TLS_WAIT,      /* 220 to STARTTLS: the handshake is owed (RFC 3207) */
+    CS_QUITTING,      /* QUIT queued */
+    CS_CLOSED         /* reply to QUIT, or a 421 (3.8): session over */
+};
+
+#define B(cmd) (1u << SMTPW_CMD_##cmd)
+/* What any session with a greeting may say (4.1.4: EHLO resets). */
+#define ALWAYS (B(EHLO) | B(HELO) | B(RSET) | B(NOOP) | B(QUIT) | B(VRFY) | B(EXPN) | B(HELP))
+
+/* Which commands each state lets the caller queue.  A command outside
+ * `may` gets `refuse` at once when that is set, else SMTPW_E_STATE after
+ * its arguments and the RFC 2920 ordering were checked (so before the
+ * greeting every command is SMTPW_E_AGAIN, and DATA ends a group: in the
+ * TXN_DATA states everything is SMTPW_E_AGAIN until its reply). */
+static const struct state_row {
+    int refuse;
+    uint32_t may;
+} STATES[] = {
+    /* state                 refuse            may queue */
+    [CS_GREETING]        = { 0,                ALWAYS },
+    [CS_GREET_REFUSED]   = { SMTPW_E_STATE,    B(QUIT) },
+    [CS_HELLO]           = { 0,                ALWAYS },
+    [CS_READY]           = { 0,                ALWAYS | B(MAIL) | B(STARTTLS) },
+    [CS_TXN_MAIL]        = { 0,                ALWAYS | B(RCPT) | B(DATA) },
+    [CS_TXN_DATA]        = { 0,                0 },
+    [CS_TXN_DATA_NOMAIL] = { 0,                0 },
+    [CS_BODY]            = { SMTPW_E_STATE,    B(BODY) },
+    [CS_TLS_WAIT]        = { SMTPW_E_STATE,    0 },
+    [CS_QUITTING]        = { SMTPW_E_CLOSED,   0 },
+    [CS_CLOSED]          = { SMTPW_E_CLOSED,   0 },
+};
+
+#define ANY 0xffu /* a move from every state */
+#define QUEUED 0u, 0u /* the move happens when the command is queued */
+
+/* How the state moves: when a command is queued (codes 0, 0), or when the
+ * last line of the reply to a command of the current transaction arrives
+ * with a code in [lo, hi].  The first matching row wins; no row, no move.
+ * A 421 closes the session from every state (3.8), whatever it answers. */
+static const struct move {
+    uint8_t from, cmd;
+    uint16_t lo, hi;
+    uint8_t to;
+} MOVES[] = {
+    /* from                cmd                 codes       to */
+    { CS_GREETING,         SMTPW_CMD_GREETING, 200, 299,   CS_HELLO },
+    { CS_GREETING,         SMTPW_CMD_GREETING, 0, 999,     CS_GREET_REFUSED }, /* 554, 3.1 */
+    { ANY,                 SMTPW_CMD_EHLO,     QUEUED,     CS_HELLO },  /* 4.1.4 */
+    { ANY,                 SMTPW_CMD_HELO,     QUEUED,     CS_HELLO },
+    { CS_HELLO,            SMTPW_CMD_EHLO,     200, 299,   CS_READY },
+    { CS_HELLO,            SMTPW_CMD_HELO,     200, 299,   CS_READY },
+    { CS_READY,            SMTPW_CMD_MAIL,     QUEUED,     CS_TXN_MAIL },
+    { CS_TXN_MAIL,         SMTPW_CMD_MAIL,     300, 599,   CS_READY },
+    { CS_TXN_DATA,         SMTPW_CMD_MAIL,     300, 599,   CS_TXN_DATA_NOMAIL },
+    { CS_TXN_MAIL,         SMTPW_CMD_RSET,     QUEUED,     CS_READY },
+    { CS_TXN_MAIL,         SMTPW_CMD_DATA,     QUEUED,     CS_TXN_DATA },
+    /* 354 even with no recipient accepted (a pipelined flight, a broken
+     * server): body_end() alone sends the single dot of RFC 2920 3.1. */
+    { CS_TXN_DATA,         SMTPW_CMD_DATA,     354, 354,   CS_BODY },
+    { CS_TXN_DATA,         SMTPW_CMD_DATA,     0, 999,     CS_TXN_MAIL },
+    { CS_TXN_DATA_NOMAIL,  SMTPW_CMD_DATA,     354, 354,   CS_BODY },
+    { CS_TXN_DATA_NOMAIL,  SMTPW_CMD_DATA,     0, 999,     CS_READY },
+    /* The reply after the dot answers the body; the transaction is over
+     * whatever it says (4.1.1.4), so a MAIL may follow at once. */
+    { CS_BODY,             SMTPW_CMD_BODY,     QUEUED,     CS_READY },
+    { CS_READY,            SMTPW_CMD_STARTTLS, 220, 220,   CS_TLS_WAIT },
+    { ANY,                 SMTPW_CMD_QUIT,     QUEUED,     CS_QUITTING },
+    { ANY,                 SMTPW_CMD_QUIT,     0, 999,     CS_CLOSED },
+};
+
+/* Commands with a row in MOVES: the others (RCPT, NOOP...) skip the scan. */
+#define MOVERS (B(GREETING) | B(EHLO) | B(HELO) | B(MAIL) | B(RSET) | B(DATA) | B(BODY) | \
+                B(STARTTLS) | B(QUIT))
+
+static void move(smtpw_client *c, int cmd, uint32_t code)
+{
+    size_t i;
+    if (!(MOVERS & (1u << cmd)))
+        return;
+    for (i = 0; i < sizeof MOVES / sizeof MOVES[0]; i++) {
+        const struct move *m = &MOVES[i];
+        if (m->cmd == cmd && (m->from == ANY || m->from == c->state) && code >= m->lo &&
+            code <= m->hi) {
+            c->state = m->to;
+            return;
+        }
+    }
+}
+
+/* May cmd be queued in this state?  0, or how it is refused. */
+static int allowed(const smtpw_client *c, int cmd)
+{
+    return (STATES[c->state].may & (1u << cmd)) ? 0 : SMTPW_E_STATE;
+}
+
+/* The state table must fit the size promised to static-storage users. */
 typedef char smtpw__client_size_check[sizeof(struct smtpw_client) <= SMTPW_CLIENT_SIZE_HINT ? 1
                                                                                              : -1];
 
@@ -23,73 +136,10 @@ struct align_ptr {
     void *p;
 };
 
-/* ---- small helpers ---- */
-
 static int fail(smtpw_client *c, int err)
 {
     c->err = err; /* sticky until init */
     return err;
-}
-
-static int has_ctl(const char *s, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        unsigned char b = (unsigned char)s[i];
-        if (b < 0x20 || b == 0x7f)
-            return 1;
-    }
-    return 0;
-}
-
-static int has_8bit(const char *s, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        if ((unsigned char)s[i] >= 0x80)
-            return 1;
-    return 0;
-}
-
-/* A command line under construction; never longer than 4.5.3.1.4 allows. */
-struct line {
-    size_t len;
-    int over;
-    char buf[SMTPW_MAX_COMMAND_LINE];
-};
-
-static void put(struct line *l, const char *s, size_t n)
-{
-    if (l->over || n > sizeof l->buf - l->len) {
-        l->over = 1;
-        return;
-    }
-    memcpy(l->buf + l->len, s, n);
-    l->len += n;
-}
-
-static void put_str(struct line *l, const char *s)
-{
-    put(l, s, strlen(s));
-}
-
-/* Start a command line with its verb. */
-static void line_init(struct line *l, const char *verb)
-{
-    l->len = 0;
-    l->over = 0;
-    put_str(l, verb);
-}
-
-static void put_u64(struct line *l, uint64_t v)
-{
-    char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[sizeof tmp - 1 - n++] = (char)('0' + (int)(v % 10u));
-        v /= 10u;
-    } while (v);
-    put(l, tmp + sizeof tmp - n, n);
 }
 
 /* ---- the pending ring ---- */
@@ -147,37 +197,35 @@ static int may_send(smtpw_client *c)
     return !ends_group(ring_at(c, c->ring_count - 1)->cmd);
 }
 
-/* Checks shared by every command.  QUIT skips the greeting check. */
-static int precheck(smtpw_client *c, int is_quit)
+/* Checks shared by every command, before its arguments: the sticky
+ * error, and the states that refuse a command at once (the table). */
+static int precheck(smtpw_client *c, int cmd)
 {
     if (c == NULL)
         return SMTPW_E_INVALID_ARG;
     if (c->err)
         return c->err;
-    if (c->closed || c->quitting)
-        return SMTPW_E_CLOSED;
-    if (c->tls_pending || c->txn == SMTPW__TXN_BODY)
-        return SMTPW_E_STATE;
-    /* RFC 5321 3.1: after a refusing greeting only QUIT makes sense. */
-    if (c->greet_failed && !is_quit)
-        return SMTPW_E_STATE;
+    if (STATES[c->state].refuse && allowed(c, cmd))
+        return STATES[c->state].refuse;
     return 0;
 }
 
-/* precheck() and may_send() for a command without arguments to check. */
-static int ready(smtpw_client *c, int is_quit)
+/* precheck(), the RFC 2920 ordering and the state, for a command without
+ * arguments to check. */
+static int ready(smtpw_client *c, int cmd)
 {
-    int rc = precheck(c, is_quit);
+    int rc = precheck(c, cmd);
     if (rc)
         return rc;
     return may_send(c) ? 0 : SMTPW_E_AGAIN;
 }
 
 /* Finish the line, queue it and record the reply it awaits. */
-static int submit(smtpw_client *c, int cmd, struct line *l, uint32_t index, uint16_t gen)
+static int submit(smtpw_client *c, int cmd, struct smtpw__cmdline *l, uint32_t index,
+                  uint16_t gen)
 {
     size_t n;
-    put(l, "\r\n", 2);
+    smtpw__cmd_put(l, "\r\n", 2);
     if (l->over)
         return SMTPW_E_TOOLONG; /* 512 octets with CRLF, 4.5.3.1.4 */
     n = l->len;
@@ -191,17 +239,17 @@ static int submit(smtpw_client *c, int cmd, struct line *l, uint32_t index, uint
     c->out_len += (uint32_t)n;
     c->queued_total += (uint32_t)n;
     ring_push(c, cmd, index, gen);
+    move(c, cmd, 0);
     return 0;
 }
 
+/* A new transaction: replies still due for the old one no longer count. */
 static void new_txn(smtpw_client *c)
 {
-    c->txn = SMTPW__TXN_NONE;
     c->gen = (uint16_t)(c->gen + 1u);
     c->rcpt_n = 0;
     c->rcpt_pending = 0;
     c->accepted = 0;
-    c->mail_refused = 0;
     c->txn_8bit = 0;
     c->txn_utf8 = 0;
 }
@@ -248,6 +296,7 @@ int smtpw_client_init(void *mem, size_t memlen, const smtpw_client_config *cfg,
     c = (smtpw_client *)mem;
     memset(c, 0, sizeof *c);
     c->cfg = *cfg;
+    c->state = CS_GREETING;
     /* The 220 banner is the reply to connecting (4.3.1). */
     ring_push(c, SMTPW_CMD_GREETING, 0, 0);
     *out = c;
@@ -256,38 +305,23 @@ int smtpw_client_init(void *mem, size_t memlen, const smtpw_client_config *cfg,
 
 /* ---- commands ---- */
 
-/* EHLO/HELO argument: a Domain or an address literal (4.1.1.1). */
-static int check_domain(const char *d, size_t len)
-{
-    if (d == NULL && len)
-        return SMTPW_E_INVALID_ARG;
-    if (has_ctl(d, len))
-        return SMTPW_E_INVALID_ARG;
-    if (len == 0)
-        return SMTPW_E_SYNTAX;
-    if (d[0] == '[')
-        return smtpw_address_literal_check(d, len, NULL);
-    return smtpw_domain_check(d, len, 0);
-}
-
 static int hello(smtpw_client *c, int cmd, const char *domain, size_t len)
 {
-    struct line l;
-    int rc = precheck(c, 0);
+    struct smtpw__cmdline l;
+    int rc = precheck(c, cmd);
     if (rc)
         return rc;
-    if ((rc = check_domain(domain, len)) != 0)
+    if ((rc = smtpw__cmd_check_domain(domain, len)) != 0)
         return rc;
     if (!may_send(c))
         return SMTPW_E_AGAIN;
-    line_init(&l, cmd == SMTPW_CMD_EHLO ? "EHLO " : "HELO ");
-    put(&l, domain, len);
+    smtpw__cmd_start(&l, cmd == SMTPW_CMD_EHLO ? "EHLO " : "HELO ");
+    smtpw__cmd_put(&l, domain, len);
     if ((rc = submit(c, cmd, &l, 0, (uint16_t)(c->gen + 1u))) != 0)
         return rc;
     /* A new EHLO replaces what the last one said and resets the
      * transaction (4.1.4). */
     memset(&c->caps, 0, sizeof c->caps);
-    c->hello = 0;
     new_txn(c);
     return 0;
 }
@@ -302,59 +336,20 @@ int smtpw_client_helo(smtpw_client *c, const char *domain, size_t len)
     return hello(c, SMTPW_CMD_HELO, domain, len);
 }
 
-/* Append caller parameters "KEY[=VALUE] ..." after checking each one. */
-static int put_params(struct line *l, const char *params, size_t plen, int utf8, int is_mail)
-{
-    smtpw_span rest, key, value;
-    int r;
-    if (params == NULL && plen)
-        return SMTPW_E_INVALID_ARG;
-    if (has_ctl(params, plen) || (!utf8 && has_8bit(params, plen)))
-        return SMTPW_E_INVALID_ARG;
-    rest = smtpw__span(params, plen);
-    while ((r = smtpw_param_next(&rest, &key, &value)) == 1) {
-        /* These come from the mail() arguments; a second copy would let
-         * the caller contradict what the core checked. */
-        if (is_mail && (smtpw_span_ieq(key, "SIZE") || smtpw_span_ieq(key, "BODY") ||
-                        smtpw_span_ieq(key, "SMTPUTF8")))
-            return SMTPW_E_INVALID_ARG;
-        put(l, " ", 1);
-        put(l, key.ptr, key.len);
-        if (value.len) {
-            put(l, "=", 1);
-            put(l, value.ptr, value.len);
-        }
-    }
-    return r < 0 ? r : 0;
-}
-
-static int put_path(struct line *l, const char *addr, size_t len, int utf8)
-{
-    char path[SMTPW_MAX_PATH];
-    size_t n;
-    int rc = smtpw_path_render(addr, len, utf8 ? SMTPW_PARSE_UTF8 : 0u, path, sizeof path, &n);
-    if (rc == SMTPW_E_NOBUF)
-        rc = SMTPW_E_TOOLONG;
-    if (rc)
-        return rc;
-    put(l, path, n);
-    return 0;
-}
-
 int smtpw_client_mail(smtpw_client *c, const char *addr, size_t len, uint64_t size,
                       unsigned flags, const char *params, size_t plen)
 {
-    struct line l;
-    int rc = precheck(c, 0), utf8, send_size;
+    struct smtpw__cmdline l;
+    int rc = precheck(c, SMTPW_CMD_MAIL), utf8, send_size;
     if (rc)
         return rc;
     if ((addr == NULL && len) || (params == NULL && plen) ||
-        (flags & ~(unsigned)(SMTPW_MAIL_8BIT | SMTPW_MAIL_SMTPUTF8)) || has_ctl(addr, len))
+        (flags & ~(unsigned)(SMTPW_MAIL_8BIT | SMTPW_MAIL_SMTPUTF8)) || smtpw__cmd_has_ctl(addr, len))
         return SMTPW_E_INVALID_ARG;
     if (!may_send(c))
         return SMTPW_E_AGAIN;
-    if (!c->hello || c->txn != SMTPW__TXN_NONE)
-        return SMTPW_E_STATE;
+    if ((rc = allowed(c, SMTPW_CMD_MAIL)) != 0)
+        return rc;
     if ((flags & SMTPW_MAIL_SMTPUTF8) && !(c->caps.ext & SMTPW_EXT_SMTPUTF8))
         return SMTPW_E_NOTSUP;
     if ((flags & SMTPW_MAIL_8BIT) && !(c->caps.ext & SMTPW_EXT_8BITMIME))
@@ -367,23 +362,22 @@ int smtpw_client_mail(smtpw_client *c, const char *addr, size_t len, uint64_t si
     /* A reverse-path is "<>" or a mailbox with a domain (4.1.2). */
     if (len && memchr(addr, '@', len) == NULL)
         return SMTPW_E_SYNTAX;
-    line_init(&l, "MAIL FROM:");
-    if ((rc = put_path(&l, addr, len, utf8)) != 0)
+    smtpw__cmd_start(&l, "MAIL FROM:");
+    if ((rc = smtpw__cmd_put_path(&l, addr, len, utf8)) != 0)
         return rc;
     if (send_size) {
-        put_str(&l, " SIZE=");
-        put_u64(&l, size);
+        smtpw__cmd_put_str(&l, " SIZE=");
+        smtpw__cmd_put_u64(&l, size);
     }
     if (flags & SMTPW_MAIL_8BIT)
-        put_str(&l, " BODY=8BITMIME");
+        smtpw__cmd_put_str(&l, " BODY=8BITMIME");
     if (utf8)
-        put_str(&l, " SMTPUTF8");
-    if ((rc = put_params(&l, params, plen, utf8, 1)) != 0)
+        smtpw__cmd_put_str(&l, " SMTPUTF8");
+    if ((rc = smtpw__cmd_put_params(&l, params, plen, utf8, 1)) != 0)
         return rc;
     if ((rc = submit(c, SMTPW_CMD_MAIL, &l, 0, (uint16_t)(c->gen + 1u))) != 0)
         return rc;
     new_txn(c);
-    c->txn = SMTPW__TXN_OPEN;
     c->txn_8bit = (flags & SMTPW_MAIL_8BIT) ? 1u : 0u;
     c->txn_utf8 = utf8 ? 1u : 0u;
     return 0;
@@ -392,22 +386,22 @@ int smtpw_client_mail(smtpw_client *c, const char *addr, size_t len, uint64_t si
 int smtpw_client_rcpt(smtpw_client *c, const char *addr, size_t len, const char *params,
                       size_t plen)
 {
-    struct line l;
-    int rc = precheck(c, 0);
+    struct smtpw__cmdline l;
+    int rc = precheck(c, SMTPW_CMD_RCPT);
     if (rc)
         return rc;
-    if ((addr == NULL && len) || (params == NULL && plen) || has_ctl(addr, len))
+    if ((addr == NULL && len) || (params == NULL && plen) || smtpw__cmd_has_ctl(addr, len))
         return SMTPW_E_INVALID_ARG;
     if (!may_send(c))
         return SMTPW_E_AGAIN;
-    if (!c->hello || c->txn != SMTPW__TXN_OPEN)
-        return SMTPW_E_STATE;
+    if ((rc = allowed(c, SMTPW_CMD_RCPT)) != 0)
+        return rc;
     if (len == 0)
         return SMTPW_E_SYNTAX; /* a forward-path is never "<>" */
-    line_init(&l, "RCPT TO:");
-    if ((rc = put_path(&l, addr, len, c->txn_utf8)) != 0)
+    smtpw__cmd_start(&l, "RCPT TO:");
+    if ((rc = smtpw__cmd_put_path(&l, addr, len, c->txn_utf8)) != 0)
         return rc;
-    if ((rc = put_params(&l, params, plen, c->txn_utf8, 0)) != 0)
+    if ((rc = smtpw__cmd_put_params(&l, params, plen, c->txn_utf8, 0)) != 0)
         return rc;
     if ((rc = submit(c, SMTPW_CMD_RCPT, &l, c->rcpt_n, c->gen)) != 0)
         return rc;
@@ -419,32 +413,31 @@ int smtpw_client_rcpt(smtpw_client *c, const char *addr, size_t len, const char 
 /* Queue a command without arguments, all checks done. */
 static int queue_verb(smtpw_client *c, int cmd, const char *verb)
 {
-    struct line l;
-    line_init(&l, verb);
+    struct smtpw__cmdline l;
+    smtpw__cmd_start(&l, verb);
     return submit(c, cmd, &l, 0, c->gen);
 }
 
 /* A command without arguments. */
 static int simple(smtpw_client *c, int cmd, const char *verb)
 {
-    int rc = ready(c, cmd == SMTPW_CMD_QUIT);
+    int rc = ready(c, cmd);
+    if (rc == 0)
+        rc = allowed(c, cmd);
     return rc ? rc : queue_verb(c, cmd, verb);
 }
 
 int smtpw_client_data(smtpw_client *c)
 {
-    int rc = ready(c, 0);
+    int rc = ready(c, SMTPW_CMD_DATA);
     if (rc)
         return rc;
     /* DATA needs a MAIL and a RCPT; once every RCPT has been answered and
      * none was accepted, DATA is pointless: RSET instead. */
-    if (c->txn != SMTPW__TXN_OPEN || c->rcpt_n == 0 ||
+    if (allowed(c, SMTPW_CMD_DATA) || c->rcpt_n == 0 ||
         (c->rcpt_pending == 0 && c->accepted == 0))
         return SMTPW_E_STATE;
-    if ((rc = queue_verb(c, SMTPW_CMD_DATA, "DATA")) != 0)
-        return rc;
-    c->txn = SMTPW__TXN_DATA;
-    return 0;
+    return queue_verb(c, SMTPW_CMD_DATA, "DATA");
 }
 
 int smtpw_client_rset(smtpw_client *c)
@@ -462,19 +455,16 @@ int smtpw_client_noop(smtpw_client *c)
 
 int smtpw_client_quit(smtpw_client *c)
 {
-    int rc = simple(c, SMTPW_CMD_QUIT, "QUIT");
-    if (rc == 0)
-        c->quitting = 1;
-    return rc;
+    return simple(c, SMTPW_CMD_QUIT, "QUIT");
 }
 
 int smtpw_client_starttls(smtpw_client *c)
 {
-    int rc = ready(c, 0);
+    int rc = ready(c, SMTPW_CMD_STARTTLS);
     if (rc)
         return rc;
-    if (!c->hello || c->txn != SMTPW__TXN_NONE)
-        return SMTPW_E_STATE;
+    if ((rc = allowed(c, SMTPW_CMD_STARTTLS)) != 0)
+        return rc;
     if (!(c->caps.ext & SMTPW_EXT_STARTTLS))
         return SMTPW_E_NOTSUP;
     return queue_verb(c, SMTPW_CMD_STARTTLS, "STARTTLS");
@@ -484,9 +474,9 @@ int smtpw_client_starttls(smtpw_client *c)
 static int with_arg(smtpw_client *c, int cmd, const char *verb, const char *arg, size_t len,
                     int optional)
 {
-    struct line l;
+    struct smtpw__cmdline l;
     size_t i;
-    int rc = precheck(c, 0);
+    int rc = precheck(c, cmd);
     if (rc)
         return rc;
     if (arg == NULL && len)
@@ -498,10 +488,12 @@ static int with_arg(smtpw_client *c, int cmd, const char *verb, const char *arg,
         return SMTPW_E_INVALID_ARG;
     if (!may_send(c))
         return SMTPW_E_AGAIN;
-    line_init(&l, verb);
+    if ((rc = allowed(c, cmd)) != 0)
+        return rc;
+    smtpw__cmd_start(&l, verb);
     if (len) {
-        put(&l, " ", 1);
-        put(&l, arg, len);
+        smtpw__cmd_put(&l, " ", 1);
+        smtpw__cmd_put(&l, arg, len);
     }
     return submit(c, cmd, &l, 0, c->gen);
 }
@@ -528,9 +520,9 @@ static int body_due(const smtpw_client *c)
 {
     if (c->err)
         return c->err;
-    if (c->closed)
+    if (c->state == CS_CLOSED)
         return SMTPW_E_CLOSED;
-    return c->txn == SMTPW__TXN_BODY ? 0 : SMTPW_E_STATE;
+    return c->state == CS_BODY ? 0 : SMTPW_E_STATE;
 }
 
 int smtpw_client_body_encode(smtpw_client *c, const uint8_t *in, size_t inlen,
@@ -561,10 +553,8 @@ int smtpw_client_body_end(smtpw_client *c, uint8_t *out, size_t outcap, size_t *
     if (outcap < 5)
         return SMTPW_E_NOBUF;
     *written = smtpw__stuff_end(&c->body, out);
-    /* The reply after the dot answers the body; the transaction is over
-     * whatever it says (4.1.1.4), so a new MAIL may follow it. */
-    c->txn = SMTPW__TXN_NONE;
     ring_push(c, SMTPW_CMD_BODY, 0, c->gen);
+    move(c, SMTPW_CMD_BODY, 0);
     return 0;
 }
 
@@ -581,59 +571,25 @@ static int code_fits(int cmd, unsigned code)
     return code / 100u != 3u;
 }
 
-/* The effect of a complete reply on the state. */
+/* The effect of a complete reply: the table's move, and what else the
+ * reply tells (capabilities, recipient counts). */
 static void reply_done(smtpw_client *c, const struct smtpw__pending *p, unsigned code)
 {
     unsigned cls = code / 100u;
-    int current = p->gen == c->gen;
-    switch (p->cmd) {
-    case SMTPW_CMD_GREETING:
-        if (cls != 2)
-            c->greet_failed = 1; /* 554: QUIT and go (3.1) */
-        break;
-    case SMTPW_CMD_EHLO:
-    case SMTPW_CMD_HELO:
+    uint8_t was = c->state;
+    if ((p->cmd == SMTPW_CMD_EHLO && cls != 2) || p->cmd == SMTPW_CMD_HELO)
+        memset(&c->caps, 0, sizeof c->caps); /* HELO: no extensions */
+    if (p->gen != c->gen)
+        return; /* a reset transaction's reply: counts for nothing */
+    if (p->cmd == SMTPW_CMD_RCPT) {
+        c->rcpt_pending--;
         if (cls == 2)
-            c->hello = 1;
-        if (cls != 2 || p->cmd == SMTPW_CMD_HELO)
-            memset(&c->caps, 0, sizeof c->caps);
-        break;
-    case SMTPW_CMD_MAIL:
-        if (cls != 2 && current) {
-            c->mail_refused = 1;
-            if (c->txn == SMTPW__TXN_OPEN)
-                c->txn = SMTPW__TXN_NONE;
-        }
-        break;
-    case SMTPW_CMD_RCPT:
-        if (current) {
-            c->rcpt_pending--;
-            if (cls == 2)
-                c->accepted++;
-        }
-        break;
-    case SMTPW_CMD_DATA:
-        if (!current)
-            break;
-        if (code == 354) {
-            /* Even with no recipient accepted (a pipelined flight and a
-             * broken server): the caller ends with body_end() alone, the
-             * single dot of RFC 2920 3.1. */
-            c->txn = SMTPW__TXN_BODY;
-            smtpw__stuff_init(&c->body, c->txn_8bit);
-        } else
-            c->txn = (uint8_t)(c->mail_refused ? SMTPW__TXN_NONE : SMTPW__TXN_OPEN);
-        break;
-    case SMTPW_CMD_QUIT:
-        c->closed = 1;
-        break;
-    case SMTPW_CMD_STARTTLS:
-        if (code == 220)
-            c->tls_pending = 1;
-        break;
-    default:
-        break;
+            c->accepted++;
+        return;
     }
+    move(c, p->cmd, code);
+    if (c->state == CS_BODY && was != CS_BODY)
+        smtpw__stuff_init(&c->body, c->txn_8bit);
 }
 
 int smtpw_client_recv(smtpw_client *c, const uint8_t *in, size_t inlen, size_t *consumed,
@@ -653,13 +609,13 @@ int smtpw_client_recv(smtpw_client *c, const uint8_t *in, size_t inlen, size_t *
         return SMTPW_E_INVALID_ARG;
     if (c->err)
         return c->err;
-    if (c->closed)
+    if (c->state == CS_CLOSED)
         return SMTPW_E_CLOSED;
     if (inlen == 0)
         return SMTPW_CEV_NONE;
     /* Bytes after the 220 to STARTTLS and before the handshake were sent
      * in clear text and could be injected: refuse them (RFC 3207 4.2). */
-    if (c->tls_pending)
+    if (c->state == CS_TLS_WAIT)
         return fail(c, SMTPW_E_PROTO);
     r = smtpw__reply_line(in, inlen, c->cfg.max_reply_line, &rl);
     if (r < 0)
@@ -725,7 +681,7 @@ int smtpw_client_recv(smtpw_client *c, const uint8_t *in, size_t inlen, size_t *
         reply_done(c, &head, rl.code);
     }
     if (rl.code == 421)
-        c->closed = 1; /* 3.8: the server is closing; so are we */
+        c->state = CS_CLOSED; /* 3.8: the server is closing; so are we */
     return SMTPW_CEV_REPLY;
 }
 
@@ -764,11 +720,11 @@ unsigned smtpw_client_want(const smtpw_client *c)
     if (c->err)
         return SMTPW_WANT_CLOSE;
     w = c->out_len ? SMTPW_WANT_WRITE : 0u;
-    if (c->closed)
+    if (c->state == CS_CLOSED)
         return w | SMTPW_WANT_CLOSE;
-    if (c->tls_pending)
+    if (c->state == CS_TLS_WAIT)
         return w | SMTPW_WANT_TLS;
-    if (c->txn == SMTPW__TXN_BODY)
+    if (c->state == CS_BODY)
         w |= SMTPW_WANT_BODY;
     if (c->ring_count)
         w |= SMTPW_WANT_READ;
@@ -777,7 +733,7 @@ unsigned smtpw_client_want(const smtpw_client *c)
 
 int smtpw_client_timeout(const smtpw_client *c)
 {
-    if (c == NULL || c->err || c->closed)
+    if (c == NULL || c->err || c->state == CS_CLOSED)
         return SMTPW_TIMEOUT_NONE;
     if (c->ring_count) {
         switch (c->ring[c->ring_head].cmd) {
@@ -795,7 +751,7 @@ int smtpw_client_timeout(const smtpw_client *c)
             return SMTPW_TIMEOUT_COMMAND;
         }
     }
-    if (c->txn == SMTPW__TXN_BODY)
+    if (c->state == CS_BODY)
         return SMTPW_TIMEOUT_DATA_BLOCK; /* 4.5.3.2.5 */
     return SMTPW_TIMEOUT_NONE;
 }
@@ -806,11 +762,10 @@ int smtpw_client_tls_started(smtpw_client *c)
         return SMTPW_E_INVALID_ARG;
     if (c->err)
         return c->err;
-    if (!c->tls_pending)
+    if (c->state != CS_TLS_WAIT)
         return SMTPW_E_STATE;
     /* RFC 3207 4.2: forget everything learnt before TLS; EHLO again. */
-    c->tls_pending = 0;
-    c->hello = 0;
+    c->state = CS_HELLO;
     memset(&c->caps, 0, sizeof c->caps);
     new_txn(c);
     return 0;

@@ -1,4 +1,4 @@
-/* The client core's state, private to lib/client.c and its tests.
+/* The client core's state, private to lib/client/client.c and its tests.
  * SPDX-License-Identifier: MIT */
 #ifndef SMTPW_CLIENT_INTERNAL_H
 #define SMTPW_CLIENT_INTERNAL_H
@@ -25,26 +25,14 @@ struct smtpw__pending {
     uint8_t pad;
 };
 
-/* Transaction phases as far as the client has queued them. */
-#define SMTPW__TXN_NONE 0u /* no MAIL: MAIL may start one */
-#define SMTPW__TXN_OPEN 1u /* MAIL queued/accepted: RCPT, DATA */
-#define SMTPW__TXN_DATA 2u /* DATA queued, reply awaited */
-#define SMTPW__TXN_BODY 3u /* 354 received: body_encode/body_end */
-
 struct smtpw_client {
     smtpw_client_config cfg;
     struct smtpw__caps caps;
     struct smtpw__stuffer body;
-    int err;              /* sticky fatal error, 0 when none */
-    uint8_t greet_failed; /* non-2xx greeting: only QUIT is allowed */
-    uint8_t hello;        /* EHLO/HELO accepted since connect or TLS */
-    uint8_t quitting;     /* QUIT queued */
-    uint8_t closed;       /* 221 to QUIT, or a 421: session over */
-    uint8_t tls_pending;  /* 220 to STARTTLS: TLS handshake owed */
-    uint8_t txn;          /* SMTPW__TXN_* */
-    uint8_t mail_refused; /* this transaction's MAIL got 4xx/5xx */
-    uint8_t txn_8bit;     /* BODY=8BITMIME sent in this transaction */
-    uint8_t txn_utf8;     /* SMTPUTF8 sent in this transaction */
+    int err;                 /* sticky fatal error, 0 when none */
+    uint8_t state;           /* CS_*: the table at the top of client.c */
+    uint8_t txn_8bit;        /* BODY=8BITMIME sent in this transaction */
+    uint8_t txn_utf8;        /* SMTPUTF8 sent in this transaction */
     uint8_t cur_unsolicited; /* the reply in progress is an uninvited 421 */
     uint16_t gen;          /* current transaction generation */
     uint32_t rcpt_n;       /* RCPTs queued in this transaction */
