@@ -141,7 +141,7 @@ static const char *safe_text(const char *text)
 }
 
 /* arg: the tls_session, or NULL */
-static void trace(void *arg, int dir, const char *line, size_t len)
+static void trace(void *arg, uint32_t dir, const char *line, size_t len)
 {
     static const char started[] = "TLS started";
     char desc[128], text[SAFE_MAX + 1];
@@ -172,7 +172,7 @@ static int is_temp(uint32_t code)
 
 /* Account for one transaction and tell the user what went wrong. */
 static void report(tally *t, const char *peer, const char *const *rcpt, size_t n,
-                   const smtpw_posix_send_result *r)
+                   const smtpw_posix_reply *replies, const smtpw_posix_send_result *r)
 {
     size_t i;
     if (r->err == SMTPW_E_TLS) {
@@ -217,11 +217,11 @@ static void report(tally *t, const char *peer, const char *const *rcpt, size_t n
         return;
     }
     for (i = 0; i < n; i++) {
-        uint32_t code = r->rcpt[i].code;
+        uint32_t code = replies[i].code;
         if (code >= 200 && code < 300)
             continue;
         fprintf(stderr, "%s: <%s>: %s\n", prog, rcpt[i],
-                code ? safe_text(r->rcpt[i].text) : "no reply");
+                code ? safe_text(replies[i].text) : "no reply");
         if (is_temp(code) || code == 0)
             t->temp = 1;
         else
@@ -306,14 +306,14 @@ static const char *domain_of(const char *addr)
 
 /* Deliver to the recipients of one domain through its mail exchangers. */
 static void deliver_mx(tally *t, const char *domain, const char *const *rcpt, size_t n,
-                       const smtpw_posix_send_opts *base, smtpw_posix_reply *replies)
+                       const smtpw_posix_send_config *base, smtpw_posix_reply *replies)
 {
     smtpw_posix_mx mx[MAX_MX];
-    smtpw_posix_send_opts o = *base;
+    smtpw_posix_send_config o = *base;
     smtpw_posix_send_result r;
     const char *ns = getenv("SMTPW_NAMESERVER");
     const char *port = getenv("SMTPW_MX_PORT");
-    unsigned dns_ms = base->timeout_ms ? base->timeout_ms : 5000u;
+    uint32_t dns_ms = base->timeout_ms ? base->timeout_ms : 5000u;
     int nmx, i, tried = 0, looped = 0, dnsfail = 0;
     size_t k;
     const char *last = domain; /* the exchanger tried last, for the report */
@@ -324,8 +324,8 @@ static void deliver_mx(tally *t, const char *domain, const char *const *rcpt, si
         ns = NULL;
     o.rcpt = rcpt;
     o.nrcpt = n;
+    o.rcpt_replies = replies;
     memset(&r, 0, sizeof r);
-    r.rcpt = replies;
 
     if (domain[0] == '[') {
         /* an address literal names the host itself (RFC 5321 4.1.3) */
@@ -343,18 +343,21 @@ static void deliver_mx(tally *t, const char *domain, const char *const *rcpt, si
         lit[len - 1 - (size_t)(h - domain)] = '\0';
         if (o.io_ctx)
             (void)tls_session_set_host(o.io_ctx, lit);
-        smtpw_posix_send(lit, port, &o, &r);
-        report(t, domain, rcpt, n, &r);
+        smtpw_posix_send(lit, port, &o, &r, sizeof r);
+        report(t, domain, rcpt, n, replies, &r);
         return;
     }
 
     nmx = smtpw_posix_mx_lookup(domain, ns, dns_ms, mx, MAX_MX);
-    if (nmx == SMTPW_E_NOTSUP) {
-        /* RFC 7505 4.2 (556 5.1.10); RFC 5321 5.1 for a missing domain */
+    if (nmx == SMTPW_E_NXDOMAIN || nmx == SMTPW_E_NOMAIL) {
+        /* RFC 7505 4.2 (556 5.1.10); RFC 5321 5.1 for a missing domain:
+         * both permanent */
         for (k = 0; k < n; k++)
             fprintf(stderr,
-                    "%s: <%s>: domain %s takes no mail (no such domain, a null MX, or no "
-                    "usable MX: IP literals, localhost and single-label names are refused)\n",
+                    nmx == SMTPW_E_NXDOMAIN
+                        ? "%s: <%s>: domain %s does not exist\n"
+                        : "%s: <%s>: domain %s takes no mail (a null MX, or no usable MX: IP "
+                          "literals, localhost and single-label names are refused)\n",
                     prog, rcpt[k], domain);
         t->perm = 1;
         return;
@@ -371,7 +374,7 @@ static void deliver_mx(tally *t, const char *domain, const char *const *rcpt, si
         int na, j;
         /* DNS only, never /etc/hosts; addresses of this machine are left
          * out unless --allow-loopback-mx (RFC 5321 5.1: no loop back) */
-        na = smtpw_posix_addr_lookup_flags(mx[i].host, ns, dns_ms, base->flags, addr, 8);
+        na = smtpw_posix_addr_lookup(mx[i].host, ns, dns_ms, base->flags, addr, 8);
         if (na < 0) {
             fprintf(stderr, "%s: %s: address lookup: %s\n", prog, mx[i].host,
                     smtpw_strerror(na));
@@ -391,7 +394,7 @@ static void deliver_mx(tally *t, const char *domain, const char *const *rcpt, si
             /* the certificate names the exchanger, not its address */
             if (o.io_ctx)
                 (void)tls_session_set_host(o.io_ctx, mx[i].host);
-            smtpw_posix_send(host, port, &o, &r);
+            smtpw_posix_send(host, port, &o, &r, sizeof r);
             if (r.err || r.stage == SMTPW_CMD_GREETING || r.stage == SMTPW_CMD_EHLO ||
                 r.stage == SMTPW_CMD_HELO) {
                 if (base->trace)
@@ -399,7 +402,7 @@ static void deliver_mx(tally *t, const char *domain, const char *const *rcpt, si
                             host, r.err ? smtpw_strerror(r.err) : safe_text(r.reply.text));
                 continue;
             }
-            report(t, mx[i].host, rcpt, n, &r);
+            report(t, mx[i].host, rcpt, n, replies, &r);
             return;
         }
     }
@@ -411,7 +414,7 @@ static void deliver_mx(tally *t, const char *domain, const char *const *rcpt, si
         return;
     }
     /* every exchanger failed: report the last attempt */
-    report(t, last, rcpt, n, &r);
+    report(t, last, rcpt, n, replies, &r);
 }
 
 int main(int argc, char **argv)
@@ -427,7 +430,7 @@ int main(int argc, char **argv)
     void *tls_ctx = NULL, *tls_sess = NULL;
     uint8_t *body = NULL;
     size_t bodylen = 0;
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     tally t = {0, 0, NULL, ""};
     char myname[256];
     int allow_loopback_mx = 0; /* --allow-loopback-mx (tests only) */
@@ -599,7 +602,7 @@ int main(int argc, char **argv)
             smtpw_domain_check(myname, strlen(myname), 0) == 0)
             helo = myname;
     }
-    smtpw_posix_send_opts_init(&o);
+    smtpw_posix_send_config_init(&o, SMTPW_POSIX_SEND_CONFIG_VERSION);
     o.helo = helo;
     o.from = from;
     o.body = body;
@@ -638,12 +641,12 @@ int main(int argc, char **argv)
         smtpw_posix_send_result r;
         char peer[300];
         memset(&r, 0, sizeof r);
-        r.rcpt = replies;
         o.rcpt = rcpt;
         o.nrcpt = nrcpt;
+        o.rcpt_replies = replies;
         snprintf(peer, sizeof peer, strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, port);
-        smtpw_posix_send(host, port, &o, &r);
-        report(&t, peer, rcpt, nrcpt, &r);
+        smtpw_posix_send(host, port, &o, &r, sizeof r);
+        report(&t, peer, rcpt, nrcpt, replies, &r);
     } else {
         /* one transaction per recipient domain; group them in place */
         const char **group = calloc(nrcpt, sizeof *group);

@@ -9,22 +9,28 @@
  * message body is stuffed by smtpw_client_body_encode() into a buffer the
  * caller owns.  No I/O, no malloc, no clock, no globals.
  *
- * Typical driver loop:
+ * The driver loop (api.md A; tests/unit/test_client_driver.c compiles
+ * this text): recv() hands back one event per reply line and returns
+ * SMTPW_EV_NONE only when no whole reply line is left in what it was given;
+ * want() then says SMTPW_WANT_READ exactly when replies are outstanding
+ * (and the input given was used up).
  *
- *   smtpw_client_init(mem, smtpw_client_sizeof(), &cfg, &c); // awaits 220
  *   for (;;) {
- *       send smtpw_client_output(), then smtpw_client_output_ack();
+ *       int t;
+ *       while ((t = smtpw_client_recv(c, buf + off, len - off, &used, &ev, sizeof ev)) > 0) {
+ *           off += used;
+ *           handle(&ev);                 // spans point into buf; on SMTPW_EVF_LAST
+ *       }                                // the reply to ev.cmd is complete
+ *       if (t < 0) break;                // SMTPW_E_CLOSED: after QUIT's reply or a 421
+ *       queue(c);                        // smtpw_client_mail() ... until SMTPW_E_AGAIN
+ *       drain smtpw_client_output() / smtpw_client_output_ack();
  *       w = smtpw_client_want(c);
  *       if (w & SMTPW_WANT_CLOSE) break;
- *       if (w & SMTPW_WANT_TLS) { handshake; smtpw_client_tls_started(c); }
- *       if (w & SMTPW_WANT_BODY) { body_encode() ... body_end(); send it; }
- *       if (w & SMTPW_WANT_READ) {
- *           read into buf;
- *           while (smtpw_client_recv(c, buf, n, &used, &ev) == SMTPW_CEV_REPLY) {
- *               handle ev (its spans point into buf); drop used bytes;
- *               on the SMTPW_REPLY_LAST line decide the next command;
- *           }
- *       }
+ *       if (w & SMTPW_WANT_TLS) { handshake; smtpw_client_tls_started(c); continue; }
+ *       if (w & SMTPW_WANT_BODY) { send smtpw_client_body_encode() ... _body_end(); continue; }
+ *       if (!(w & SMTPW_WANT_READ)) continue; // no reply awaited: queue() must send more
+ *       memmove(buf, buf + off, len - off); len -= off; off = 0;
+ *       read more into buf + len;
  *   }
  *
  * Reply matching.  Every command queued waits in a fixed ring (128 entries)
@@ -68,14 +74,16 @@ typedef struct smtpw_client smtpw_client; /* opaque: smtpw_client_sizeof() bytes
  * still checks the real size. */
 #define SMTPW_CLIENT_SIZE_HINT 4096
 
-#define SMTPW_CLIENT_CONFIG_VERSION 1u
+/* The newest smtpw_client_config version this header knows. */
+#define SMTPW_CLIENT_CONFIG_VERSION 1
 
 /* smtpw_client_config.flags */
 #define SMTPW_CLIENT_NO_PIPELINING 0x01u /* never pipeline, even when offered */
-#define SMTPW_CLIENT_UTF8 0x02u          /* declare SMTPUTF8 on every MAIL when offered */
+#define SMTPW_CLIENT_SMTPUTF8 0x02u      /* declare SMTPUTF8 on every MAIL when offered */
 
+/* Version 1.  Fields are only appended, each in a new version. */
 typedef struct smtpw_client_config {
-    uint32_t version;         /* set by smtpw_client_config_init() */
+    uint32_t version;         /* 1; set by smtpw_client_config_init() */
     uint32_t flags;           /* SMTPW_CLIENT_* */
     uint32_t max_reply_line;  /* octets incl. CRLF before SMTPW_E_PROTO (default 2048, >= 512) */
     uint32_t max_reply_lines; /* lines in one reply; one more is SMTPW_E_PROTO (default 100, >= 1) */
@@ -106,15 +114,6 @@ typedef struct smtpw_client_config {
 #define SMTPW_MAIL_8BIT 0x01u     /* body has 8-bit bytes: BODY=8BITMIME, or SMTPW_E_8BIT */
 #define SMTPW_MAIL_SMTPUTF8 0x02u /* send SMTPUTF8 (RFC 6531 3.4) */
 
-/* Event types returned by smtpw_client_recv() */
-#define SMTPW_CEV_NONE 0  /* need more bytes */
-#define SMTPW_CEV_REPLY 1 /* one line of a reply; SMTPW_REPLY_LAST on its last line */
-
-/* smtpw_reply.flags */
-#define SMTPW_REPLY_LAST 0x01u     /* the final line: the reply is complete */
-#define SMTPW_REPLY_ENHANCED 0x02u /* enh_* hold an RFC 3463 code */
-#define SMTPW_REPLY_KEYWORD 0x04u  /* EHLO line: keyword/params hold an extension */
-
 /*
  * Reply lines (RFC 5321 4.2).  Each line ends in CRLF; a bare LF is
  * SMTPW_E_PROTO (strict: no guessing about where a reply ends).  The code
@@ -131,41 +130,46 @@ typedef struct smtpw_client_config {
  *
  * EHLO: on each line after the first of a 2xx EHLO reply that is an
  * ehlo-line (keyword [SP params], or the old "AUTH=MECH ..."),
- * SMTPW_REPLY_KEYWORD is set and keyword/params point at it, for known and
+ * SMTPW_EVF_KEYWORD is set and keyword/params point at it, for known and
  * unknown keywords alike; known ones (case-insensitive) also update
  * smtpw_client_extensions(), _size_limit() and _auth_mechs().
  */
 
-/**
- * One reply line.  Spans point into the `in` bytes given to
- * smtpw_client_recv() and stay valid until the caller reuses them.
+/*
+ * Events: smtpw_client_recv() fills an smtpw_event (common.h) for each
+ * reply line: type SMTPW_EV_REPLY; cmd the SMTPW_CMD_* it answers
+ * (GREETING, BODY, ...; SMTPW_CMD_NONE for an uninvited 421); code
+ * 200..559; flags SMTPW_EVF_LAST (the final line), SMTPW_EVF_ENHANCED
+ * (enh_class/_subject/_detail hold an RFC 3463 code) and SMTPW_EVF_KEYWORD
+ * (an EHLO line: keyword and params); arg the text after the code and the
+ * enhanced code; line the whole line without CRLF; index a RCPT's 0-based
+ * number in its transaction.  Spans point into the `in` bytes and stay
+ * valid until the caller reuses them.  Every other field (the server's
+ * size and path) is 0 / {NULL, 0}.
  */
-typedef struct smtpw_reply {
-    int32_t type;       /* SMTPW_CEV_* */
-    int32_t cmd;        /* SMTPW_CMD_* this reply answers (GREETING, BODY, ...);
-                         * SMTPW_CMD_NONE for an uninvited 421 */
-    uint32_t code;      /* 200..559 */
-    uint32_t flags;     /* SMTPW_REPLY_* */
-    uint32_t index;     /* RCPT: 0-based recipient number in this transaction */
-    uint32_t enh_class, enh_subject, enh_detail; /* 0 without SMTPW_REPLY_ENHANCED */
-    smtpw_span line;    /* the whole line without CRLF */
-    smtpw_span text;    /* text after the code and the enhanced code */
-    smtpw_span keyword; /* EHLO extension keyword (not on the first line) */
-    smtpw_span params;  /* EHLO extension parameters */
-} smtpw_reply;
 
 /** Bytes of caller memory one client needs; fixed for a library build and
  *  at most SMTPW_CLIENT_SIZE_HINT. */
 SMTPW_API size_t smtpw_client_sizeof(void);
-/** Fill cfg with the defaults and the current config version. */
-SMTPW_API void smtpw_client_config_init(smtpw_client_config *cfg);
+/**
+ * Write the defaults of config version `version` (1 to
+ * SMTPW_CLIENT_CONFIG_VERSION) into cfg, version included, and not one
+ * byte more than that version's struct has: pass SMTPW_CLIENT_CONFIG_VERSION
+ * of the header you compile with.  Returns 0, SMTPW_E_INVALID_ARG (cfg NULL)
+ * or SMTPW_E_VERSION (a version this library does not know; nothing
+ * written).
+ */
+SMTPW_API int smtpw_client_config_init(smtpw_client_config *cfg, uint32_t version);
 
 /**
  * Start a client in mem (smtpw_client_sizeof() bytes, aligned for a pointer
  * and a uint64_t); it then awaits the server's greeting (SMTPW_CMD_GREETING).
- * The config is copied; cfg NULL means the defaults.  *out receives the
- * handle (== mem).  No teardown: drop the memory.  Returns 0,
- * SMTPW_E_NOBUF (memlen too small), SMTPW_E_VERSION (unknown cfg->version)
+ * The config is copied; cfg NULL means the defaults; a config of an older
+ * version is read only as far as that version goes, the newer fields take
+ * their defaults.  *out receives the handle (== mem).  No teardown: drop
+ * the memory; the state holds no pointer into itself, so it may be moved
+ * with memcpy between calls.  Returns 0, SMTPW_E_NOBUF (memlen too
+ * small), SMTPW_E_VERSION (cfg->version 0 or newer than the library)
  * or SMTPW_E_INVALID_ARG (NULL mem/out, misaligned mem, unknown flags,
  * max_reply_line < 512, max_reply_lines 0).
  */
@@ -210,7 +214,7 @@ SMTPW_API int smtpw_client_helo(smtpw_client *c, const char *domain, size_t len)
  *  is checked with smtpw_param_next() and re-rendered single-spaced; SIZE,
  *  BODY and SMTPUTF8 there are SMTPW_E_INVALID_ARG (use size and flags). */
 SMTPW_API int smtpw_client_mail(smtpw_client *c, const char *addr, size_t len, uint64_t size,
-                                unsigned flags, const char *params, size_t plen);
+                                uint32_t flags, const char *params, size_t plen);
 /** RCPT TO (after MAIL); the reply's index is this recipient's 0-based
  *  number in the transaction.  len 0 is SMTPW_E_SYNTAX; "Postmaster"
  *  without a domain is allowed (4.5.1).  params as for MAIL (any key). */
@@ -275,8 +279,9 @@ SMTPW_API int smtpw_client_body_end(smtpw_client *c, uint8_t *out, size_t outcap
 /**
  * Feed server bytes; at most one reply line is consumed per call, and only
  * a whole line: keep unconsumed bytes and present them again with more.
- * Spans in *ev point into in.  Returns SMTPW_CEV_REPLY with *ev filled,
- * SMTPW_CEV_NONE when a whole line is not there yet (nothing consumed), or
+ * Spans in *ev point into in.  Returns SMTPW_EV_REPLY with *ev filled,
+ * SMTPW_EV_NONE when no whole line is there (nothing consumed; want()
+ * then has SMTPW_WANT_READ while replies are outstanding), or
  * SMTPW_E_PROTO (fatal, sticky: malformed line, bare LF, mixed codes, a
  * line over max_reply_line octets, found without buffering it, a reply over
  * max_reply_lines lines, a reply nobody asked for (also any reply but 421
@@ -285,25 +290,33 @@ SMTPW_API int smtpw_client_body_end(smtpw_client *c, uint8_t *out, size_t outcap
  * a 2yz to DATA (RFC 5321 4.3.2), bytes after a 220 to STARTTLS),
  * SMTPW_E_CLOSED after the session ended (any reply to QUIT, or
  * after a 421 was delivered), SMTPW_E_INVALID_ARG for NULLs.
+ *
+ * evsize is the size of the caller's *ev (sizeof ev): the library never
+ * writes past it (an older caller simply does not get fields appended
+ * since), and zero-fills what lies past its own smtpw_event (for a newer
+ * caller).  *ev is filled (cleared on errors and NONE) on every return
+ * but SMTPW_E_INVALID_ARG.
  */
 SMTPW_API int smtpw_client_recv(smtpw_client *c, const uint8_t *in, size_t inlen,
-                                size_t *consumed, smtpw_reply *ev);
+                                size_t *consumed, smtpw_event *ev, size_t evsize);
 
-/** Command bytes waiting to be sent; *len receives their number.  The
- *  pointer is into the client's memory, valid until the next call that
- *  changes the client. */
+/** Command bytes waiting to be sent; *len receives their number (0 when
+ *  nothing is queued: the pointer is still not NULL).  The pointer is into
+ *  the client's memory, valid until the next call that changes the client.
+ *  NULL when len is NULL; NULL with *len 0 when c is NULL. */
 SMTPW_API const uint8_t *smtpw_client_output(const smtpw_client *c, size_t *len);
 /** Mark n bytes of smtpw_client_output() as sent (clamped to its length). */
 SMTPW_API void smtpw_client_output_ack(smtpw_client *c, size_t n);
-/** SMTPW_WANT_* bits: WRITE (output queued), READ (replies outstanding),
- *  BODY (354: the body is due), TLS (220 to STARTTLS), CLOSE (session over
- *  or a fatal error). */
-SMTPW_API unsigned smtpw_client_want(const smtpw_client *c);
+/** SMTPW_WANT_* bits: WRITE (output queued), READ (replies outstanding
+ *  and the last recv() used up its input: read more), BODY (354: the body
+ *  is due), TLS (220 to STARTTLS), CLOSE (session over or a fatal error).
+ *  0 for a NULL client. */
+SMTPW_API uint32_t smtpw_client_want(const smtpw_client *c);
 /** Which RFC 5321 4.5.3.2 timeout applies to the oldest outstanding reply:
  *  SMTPW_TIMEOUT_GREETING, _MAIL, _RCPT, _DATA_INIT (DATA), _DATA_TERM
  *  (after the dot), _COMMAND (any other); _DATA_BLOCK while the body is
  *  due; _NONE when nothing is awaited. */
-SMTPW_API int smtpw_client_timeout(const smtpw_client *c);
+SMTPW_API uint32_t smtpw_client_timeout(const smtpw_client *c);
 /** After the TLS handshake following STARTTLS: forget the capabilities;
  *  the client must EHLO again (RFC 3207 4.2).  Returns 0, or SMTPW_E_STATE
  *  when no 220 to STARTTLS is pending. */

@@ -250,30 +250,30 @@ SMTPW_API void smtpw_posix_server_close(smtpw_posix_server *c);
 /* The client half drives a smtpw_client core through one whole mail
  * transaction over a connected socket (RFC 5321 3.3, RFC 2920 when offered).
  * Every wait is bounded by the RFC 5321 4.5.3.2 timeout the core names,
- * or by smtpw_posix_send_opts.timeout_ms when that is not 0. */
+ * or by smtpw_posix_send_config.timeout_ms when that is not 0. */
 
-/* 2 (since 0.1) appended smtpw_posix_send_opts.tls; version 1 structs are
- * still accepted and run without TLS. */
-#define SMTPW_POSIX_SEND_VERSION 2u
+/* The newest smtpw_posix_send_config version this header knows. */
+#define SMTPW_POSIX_SEND_CONFIG_VERSION 1
 #define SMTPW_POSIX_REPLY_TEXT 512 /* bytes of reply text kept, NUL included */
 
-/** A reply copied out of the core (whose spans are transient). */
+/** A reply copied out of the core (whose spans are transient).  Frozen: it
+ *  never grows, so it may be used in arrays. */
 typedef struct smtpw_posix_reply {
     uint32_t code; /* 200..599; 0 when no reply came (never sent, or lost) */
-    int32_t cmd;   /* SMTPW_CMD_* it answered */
+    uint32_t cmd;  /* SMTPW_CMD_* it answered */
     /* The reply's lines without CRLF, code included ("550 5.1.1 no"),
      * joined by '\n', NUL-terminated, cut at SMTPW_POSIX_REPLY_TEXT - 1. */
     char text[SMTPW_POSIX_REPLY_TEXT];
 } smtpw_posix_reply;
 
-/* smtpw_posix_send_opts.trace direction */
+/* smtpw_posix_send_config.trace direction */
 #define SMTPW_POSIX_TRACE_CLIENT 0 /* a line the client sent */
 #define SMTPW_POSIX_TRACE_SERVER 1 /* a line the server sent */
 #define SMTPW_POSIX_TRACE_INFO 2   /* a note from the adapter, not a protocol line:
                                       "TLS started", bytes discarded, TLS skipped
-                                      (only when opts.tls is not NEVER) */
+                                      (only when cfg.tls is not NEVER) */
 
-/* smtpw_posix_send_opts.tls: STARTTLS policy (RFC 3207) */
+/* smtpw_posix_send_config.tls: STARTTLS policy (RFC 3207) */
 #define SMTPW_POSIX_TLS_NEVER 0         /* never send STARTTLS (the default) */
 #define SMTPW_POSIX_TLS_OPPORTUNISTIC 1 /* STARTTLS when offered and io has a starttls
                                            hook; plaintext when not offered or refused
@@ -282,68 +282,80 @@ typedef struct smtpw_posix_reply {
 #define SMTPW_POSIX_TLS_REQUIRE 2       /* no MAIL unless TLS started: not offered,
                                            refused or a failed handshake is SMTPW_E_TLS */
 
-/** What to send.  Strings are NUL-terminated; all memory stays the caller's
- *  and must outlive the call. */
-typedef struct smtpw_posix_send_opts {
-    uint32_t version;        /* SMTPW_POSIX_SEND_VERSION (smtpw_posix_send_opts_init) */
-    const char *helo;        /* EHLO/HELO domain (RFC 5321 4.1.1.1: the client's own
-                              * name); NULL or "": the address literal of the
-                              * socket's local end ("[192.0.2.1]", RFC 5321
-                              * 4.1.4), "localhost" when it has none (AF_UNIX) */
-    const char *from;        /* reverse-path mailbox, unquoted; "" for <> */
-    const char *const *rcpt; /* nrcpt forward-path mailboxes */
-    size_t nrcpt;
-    const uint8_t *body;     /* RFC 5322 message, LF or CRLF line ends */
-    size_t bodylen;
-    unsigned timeout_ms;     /* 0: RFC 5321 4.5.3.2 values; else the bound of every wait */
-    unsigned connect_timeout_ms; /* per address; 0: 30 s */
-    const smtpw_posix_io *io;    /* NULL: smtpw_posix_io_plain() */
-    void *io_ctx;                /* the hooks' per-connection state */
-    /* Called with each protocol line (no CRLF), e.g. for a -v dialogue;
-     * the body is reported as one summary line.  May be NULL. */
-    void (*trace)(void *arg, int dir, const char *line, size_t len);
-    void *trace_arg;
-    /* Since version 2: SMTPW_POSIX_TLS_*.  When the server offers STARTTLS,
-     * the adapter sends it and, on 220, drops every byte the server sent
-     * in clear after that reply (RFC 3207 4.2, a plaintext injection),
-     * calls io->starttls (here the hook runs the client side of the
-     * handshake; certificate checks are the hook's business), then EHLOs
-     * again, forgetting the earlier capabilities.  Whether TLS ran is
-     * known to the hooks, which did the handshake. */
-    uint32_t tls;
-    /* SMTPW_POSIX_SEND_* bits (0 by default; not yet covered by version). */
-    uint32_t flags;
-} smtpw_posix_send_opts;
-
-/* smtpw_posix_send_opts.flags */
+/* smtpw_posix_send_config.flags, also the flags of smtpw_posix_addr_lookup() */
 /* Delivery by MX may reach this machine: exchanger addresses in
  * 127.0.0.0/8, 0.0.0.0/8, ::/96 or ::ffff:0:0/96 (loopback, unspecified)
- * are kept (smtpw_posix_addr_lookup_flags()).  For tests only: by default
- * they are refused, as such an MX loops back to us (RFC 5321 5.1). */
+ * are kept.  For tests only: by default they are refused, as such an MX
+ * loops back to us (RFC 5321 5.1). */
 #define SMTPW_POSIX_SEND_ALLOW_LOOPBACK_MX 0x1u
 
-/** The outcome of one transaction, filled by smtpw_posix_send*(). */
+/**
+ * What to send: version 1.  Strings are NUL-terminated; all memory stays
+ * the caller's and must outlive the call.  smtpw_posix_send_config_init()
+ * sets the defaults; the caller then sets from, rcpt, nrcpt and body.
+ */
+typedef struct smtpw_posix_send_config {
+    uint32_t version;            /* SMTPW_POSIX_SEND_CONFIG_VERSION (set by _init) */
+    uint32_t tls;                /* SMTPW_POSIX_TLS_* (default NEVER).  When the
+                                  * server offers STARTTLS, the adapter sends it
+                                  * and, on 220, drops every byte the server sent
+                                  * in clear after that reply (RFC 3207 4.2, a
+                                  * plaintext injection), calls io->starttls (the
+                                  * hook runs the client side of the handshake and
+                                  * checks certificates), then EHLOs again,
+                                  * forgetting the earlier capabilities. */
+    uint32_t flags;              /* SMTPW_POSIX_SEND_* (default 0) */
+    uint32_t timeout_ms;         /* 0: RFC 5321 4.5.3.2 values; else the bound of every wait */
+    uint32_t connect_timeout_ms; /* per address; 0: 30 s */
+    const char *helo;            /* EHLO/HELO domain (RFC 5321 4.1.1.1: the client's own
+                                  * name); NULL or "": the address literal of the
+                                  * socket's local end ("[192.0.2.1]", RFC 5321
+                                  * 4.1.4), "localhost" when it has none (AF_UNIX) */
+    const char *from;            /* reverse-path mailbox, unquoted; "" for <> (default "") */
+    const char *const *rcpt;     /* nrcpt forward-path mailboxes */
+    size_t nrcpt;
+    smtpw_posix_reply *rcpt_replies; /* caller's array of nrcpt entries, each recipient's
+                                      * reply filled in order (code 0: none came);
+                                      * may be NULL */
+    const uint8_t *body;         /* RFC 5322 message, LF or CRLF line ends */
+    size_t bodylen;
+    const smtpw_posix_io *io;    /* NULL: smtpw_posix_io_plain() */
+    void *io_ctx;                /* the hooks' per-connection state */
+    /* Called with each protocol line (no CRLF), dir SMTPW_POSIX_TRACE_*,
+     * e.g. for a -v dialogue; the body is reported as one summary line.
+     * May be NULL. */
+    void (*trace)(void *arg, uint32_t dir, const char *line, size_t len);
+    void *trace_arg;
+} smtpw_posix_send_config;
+
+/** The outcome of one transaction, filled by smtpw_posix_send*() (only
+ *  library-filled: passed with its size, see smtpw_posix_send_fd()). */
 typedef struct smtpw_posix_send_result {
     /* 0, or the SMTPW_E_* that stopped the transaction before the message
      * was accepted: SMTPW_E_IO (refused, reset, dropped), SMTPW_E_TIMEOUT,
      * SMTPW_E_PROTO (malformed reply), SMTPW_E_DNS, SMTPW_E_8BIT, SMTPW_E_SIZE,
-     * SMTPW_E_TLS (opts.tls: no MAIL was sent; reply then holds the EHLO
+     * SMTPW_E_NOTSUP (UTF-8 addresses, SMTPUTF8 not offered),
+     * SMTPW_E_TLS (cfg.tls: no MAIL was sent; reply then holds the EHLO
      * reply when STARTTLS was not offered (cmd EHLO), the STARTTLS reply
      * when it was refused (cmd STARTTLS), or code 0 when the handshake or
      * the starttls hook failed). */
-    int err;
-    int delivered;      /* 1 when the server accepted the message (2xx after the body) */
-    int32_t stage;      /* SMTPW_CMD_* whose reply ended the attempt: GREETING, EHLO,
+    int32_t err;
+    uint32_t delivered; /* 1 when the server accepted the message (2xx after the body) */
+    uint32_t stage;     /* SMTPW_CMD_* whose reply ended the attempt: GREETING, EHLO,
                          * HELO, MAIL, RCPT (no recipient accepted), DATA, BODY
                          * (delivered or refused), or NONE (err is set) */
     uint32_t accepted;  /* recipients accepted (2xx) */
-    smtpw_posix_reply reply;  /* the reply of `stage` (code 0 for RCPT/NONE) */
-    smtpw_posix_reply *rcpt;  /* caller's array of nrcpt entries, filled in order; may be NULL */
+    smtpw_posix_reply reply; /* the reply of `stage` (code 0 for RCPT/NONE) */
 } smtpw_posix_send_result;
 
-/** Fill opts with defaults (tls SMTPW_POSIX_TLS_NEVER) and the version;
- *  the caller then sets from, rcpt, body. */
-SMTPW_API void smtpw_posix_send_opts_init(smtpw_posix_send_opts *opts);
+/**
+ * Write the defaults of config version `version` (1 to
+ * SMTPW_POSIX_SEND_CONFIG_VERSION) into cfg, version included, and not one
+ * byte more than that version's struct: tls NEVER, from "", everything
+ * else 0/NULL.  Returns 0, SMTPW_E_INVALID_ARG (cfg NULL) or
+ * SMTPW_E_VERSION (nothing written).
+ */
+SMTPW_API int smtpw_posix_send_config_init(smtpw_posix_send_config *cfg, uint32_t version);
 
 /**
  * Connect to host (a name, an IPv4 or an IPv6 address without brackets)
@@ -355,7 +367,7 @@ SMTPW_API void smtpw_posix_send_opts_init(smtpw_posix_send_opts *opts);
  * last address timed out), SMTPW_E_IO (refused or unreachable: errno),
  * SMTPW_E_INVALID_ARG.
  */
-SMTPW_API int smtpw_posix_connect(const char *host, const char *port, unsigned timeout_ms,
+SMTPW_API int smtpw_posix_connect(const char *host, const char *port, uint32_t timeout_ms,
                                   int *fd);
 
 /**
@@ -364,17 +376,22 @@ SMTPW_API int smtpw_posix_connect(const char *host, const char *port, unsigned t
  * and BODY=8BITMIME as offered, RCPTs, DATA, body, QUIT.  With PIPELINING,
  * MAIL, the RCPTs and DATA go out in one write (RFC 2920).  The body is
  * sent only when a recipient was accepted and DATA got 354, in large
- * writes that include the terminator; otherwise RSET.  res->rcpt (when
- * not NULL) gets each recipient's reply.
- * With opts->tls (version 2) STARTTLS comes right after the first 2xx
- * EHLO, before any MAIL, and EHLO follows the handshake (RFC 3207 4.2).
+ * writes that include the terminator; otherwise RSET.  cfg->rcpt_replies
+ * (when not NULL) gets each recipient's reply.  With cfg->tls STARTTLS
+ * comes right after the first 2xx EHLO, before any MAIL, and EHLO follows
+ * the handshake (RFC 3207 4.2).  A config of an older version is read only
+ * as far as that version goes (newer fields: defaults).
+ * ressize is sizeof *res: the library writes no byte past it and zero-fills
+ * what lies past its own struct (api.md B).
  * Returns 0 when the session ran (read res: delivered, stage, replies), or
  * the same SMTPW_E_* as res->err; SMTPW_E_INVALID_ARG (also in res->err)
- * for bad opts, e.g. a recipient that is not a mailbox, an unknown
- * opts->tls, or SMTPW_POSIX_TLS_REQUIRE with io lacking a starttls hook.
+ * for bad arguments, e.g. cfg NULL, a recipient that is not a mailbox, an
+ * unknown cfg->tls, or SMTPW_POSIX_TLS_REQUIRE with io lacking a starttls
+ * hook; SMTPW_E_VERSION for an unknown cfg->version; res NULL is
+ * SMTPW_E_INVALID_ARG with nothing written.
  */
-SMTPW_API int smtpw_posix_send_fd(int fd, const smtpw_posix_send_opts *opts,
-                                  smtpw_posix_send_result *res);
+SMTPW_API int smtpw_posix_send_fd(int fd, const smtpw_posix_send_config *cfg,
+                                  smtpw_posix_send_result *res, size_t ressize);
 
 /**
  * smtpw_posix_connect() then smtpw_posix_send_fd(), then the io close hook
@@ -382,7 +399,8 @@ SMTPW_API int smtpw_posix_send_fd(int fd, const smtpw_posix_send_opts *opts,
  * NONE).  Returns as send_fd.
  */
 SMTPW_API int smtpw_posix_send(const char *host, const char *port,
-                               const smtpw_posix_send_opts *opts, smtpw_posix_send_result *res);
+                               const smtpw_posix_send_config *cfg, smtpw_posix_send_result *res,
+                               size_t ressize);
 
 /* ---- DNS (lib/posix/dns.c): MX lookup, RFC 5321 5.1 ---- */
 
@@ -403,8 +421,7 @@ typedef struct smtpw_posix_mx {
  * checked.  On an error, what out holds means nothing.  A null MX (RFC 7505: one record, exchange ".") comes back as
  * one entry with an empty host.
  * Returns the number of MX records found (>= 0; 0 with NOERROR means no
- * MX: use the domain's A/AAAA), SMTPW_E_NOTSUP (NXDOMAIN: no such
- * domain), SMTPW_E_DNS (SERVFAIL and other rcodes, wrong id, not a
+ * MX: use the domain's A/AAAA), SMTPW_E_NXDOMAIN (no such domain), SMTPW_E_DNS (SERVFAIL and other rcodes, wrong id, not a
  * response, truncated: TC set) or SMTPW_E_PROTO (malformed packet: bad
  * pointer, loop, overrun, label too long, bytes outside LDH and '_').
  */
@@ -426,13 +443,14 @@ SMTPW_API int smtpw_posix_dns_parse_mx(const uint8_t *pkt, size_t len, uint16_t 
  * (RFC 6761 6.3), or single labels (not fully qualified, RFC 5321 2.3.5:
  * "ip6-localhost", "mailhost") are skipped; the implicit MX is held to
  * the same rules.  Returns the number of entries written (>= 1),
- * SMTPW_E_NOTSUP when the domain takes no mail: a null MX (RFC 7505),
- * NXDOMAIN, or MX records none of which is usable (all permanent),
- * SMTPW_E_DNS (no answer, SERVFAIL: temporary), SMTPW_E_PROTO (malformed
- * answer), SMTPW_E_INVALID_ARG.
+ * SMTPW_E_NXDOMAIN (the domain does not exist), SMTPW_E_NOMAIL (the domain
+ * takes no mail: a null MX, RFC 7505, or MX records none of which is
+ * usable, or an unusable implicit MX) -- both permanent --, SMTPW_E_DNS (no
+ * answer, SERVFAIL: temporary), SMTPW_E_PROTO (malformed answer),
+ * SMTPW_E_INVALID_ARG.
  */
 SMTPW_API int smtpw_posix_mx_lookup(const char *domain, const char *nameserver,
-                                    unsigned timeout_ms, smtpw_posix_mx *out, size_t cap);
+                                    uint32_t timeout_ms, smtpw_posix_mx *out, size_t cap);
 
 /**
  * Look up the IPv6 (AAAA) then IPv4 (A) addresses of host through the
@@ -440,21 +458,17 @@ SMTPW_API int smtpw_posix_mx_lookup(const char *domain, const char *nameserver,
  * as numeric text into out (the pref field is 0).  Meant for the
  * addresses of a mail exchanger: addresses of this machine (127.0.0.0/8,
  * 0.0.0.0/8, ::/96 and the IPv4-mapped forms: an MX looping back to us,
- * RFC 5321 5.1) are left out.  An answer that fails any check contributes
- * no address.  host must not point into out.  Returns the number written
- * (>= 1), 0 when host has addresses but every one is this machine,
- * SMTPW_E_NOTSUP (NXDOMAIN), SMTPW_E_DNS, SMTPW_E_PROTO or
+ * RFC 5321 5.1) are left out unless flags has
+ * SMTPW_POSIX_SEND_ALLOW_LOOPBACK_MX (tests; a send's cfg.flags may be
+ * passed as they are, other bits are ignored).  An answer that fails any
+ * check contributes no address.  host must not point into out.  Returns
+ * the number written (>= 1), 0 when host has addresses but every one is
+ * this machine, SMTPW_E_NXDOMAIN, SMTPW_E_DNS, SMTPW_E_PROTO or
  * SMTPW_E_INVALID_ARG.
  */
 SMTPW_API int smtpw_posix_addr_lookup(const char *host, const char *nameserver,
-                                      unsigned timeout_ms, smtpw_posix_mx *out, size_t cap);
-
-/** smtpw_posix_addr_lookup() with SMTPW_POSIX_SEND_* flags (e.g. a send's
- *  opts.flags): SMTPW_POSIX_SEND_ALLOW_LOOPBACK_MX keeps the addresses of
- *  this machine (tests).  Other bits are ignored. */
-SMTPW_API int smtpw_posix_addr_lookup_flags(const char *host, const char *nameserver,
-                                            unsigned timeout_ms, uint32_t flags,
-                                            smtpw_posix_mx *out, size_t cap);
+                                      uint32_t timeout_ms, uint32_t flags, smtpw_posix_mx *out,
+                                      size_t cap);
 
 #ifdef __cplusplus
 }

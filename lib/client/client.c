@@ -124,7 +124,15 @@ typedef char smtpw__client_size_check[sizeof(struct smtpw_client) <= SMTPW_CLIEN
 
 #define DEFAULT_MAX_REPLY_LINE 2048u
 #define DEFAULT_MAX_REPLY_LINES 100u
-#define KNOWN_FLAGS (SMTPW_CLIENT_NO_PIPELINING | SMTPW_CLIENT_UTF8)
+#define KNOWN_FLAGS (SMTPW_CLIENT_NO_PIPELINING | SMTPW_CLIENT_SMTPUTF8)
+
+/* Bytes of each config version (index: version); fields are only
+ * appended, so a version is read as a prefix of the current struct. */
+#define CONFIG_V1_SIZE (offsetof(smtpw_client_config, max_reply_lines) + sizeof(uint32_t))
+static const size_t CONFIG_SIZE[] = {0, CONFIG_V1_SIZE};
+#define CONFIG_VERSIONS (sizeof CONFIG_SIZE / sizeof CONFIG_SIZE[0] - 1u)
+/* The newest version is the whole struct. */
+typedef char smtpw__config_size_check[SMTPW_CLIENT_CONFIG_VERSION == 1 && CONFIG_V1_SIZE == sizeof(smtpw_client_config) ? 1 : -1];
 
 /* offsetof gives the alignment a type needs (C99 has no alignof). */
 struct align_u64 {
@@ -261,21 +269,27 @@ size_t smtpw_client_sizeof(void)
     return sizeof(struct smtpw_client);
 }
 
-void smtpw_client_config_init(smtpw_client_config *cfg)
+int smtpw_client_config_init(smtpw_client_config *cfg, uint32_t version)
 {
+    smtpw_client_config def;
     if (cfg == NULL)
-        return;
-    memset(cfg, 0, sizeof *cfg);
-    cfg->version = SMTPW_CLIENT_CONFIG_VERSION;
-    cfg->max_reply_line = DEFAULT_MAX_REPLY_LINE;
-    cfg->max_reply_lines = DEFAULT_MAX_REPLY_LINES;
+        return SMTPW_E_INVALID_ARG;
+    if (version == 0 || version > CONFIG_VERSIONS)
+        return SMTPW_E_VERSION;
+    memset(&def, 0, sizeof def);
+    def.version = version;
+    def.max_reply_line = DEFAULT_MAX_REPLY_LINE;
+    def.max_reply_lines = DEFAULT_MAX_REPLY_LINES;
+    /* An older caller's struct ends with its version's last field. */
+    memcpy(cfg, &def, CONFIG_SIZE[version]);
+    return 0;
 }
 
 int smtpw_client_init(void *mem, size_t memlen, const smtpw_client_config *cfg,
                       smtpw_client **out)
 {
     smtpw_client *c;
-    smtpw_client_config def;
+    smtpw_client_config use;
     if (out)
         *out = NULL;
     if (mem == NULL || out == NULL ||
@@ -284,19 +298,22 @@ int smtpw_client_init(void *mem, size_t memlen, const smtpw_client_config *cfg,
         return SMTPW_E_INVALID_ARG;
     if (memlen < sizeof(struct smtpw_client))
         return SMTPW_E_NOBUF;
-    if (cfg == NULL) {
-        smtpw_client_config_init(&def);
-        cfg = &def;
+    smtpw_client_config_init(&use, SMTPW_CLIENT_CONFIG_VERSION);
+    if (cfg) {
+        /* Read what the caller's version has; the rest keeps its default. */
+        if (cfg->version == 0 || cfg->version > CONFIG_VERSIONS)
+            return SMTPW_E_VERSION;
+        memcpy(&use, cfg, CONFIG_SIZE[cfg->version]);
+        use.version = SMTPW_CLIENT_CONFIG_VERSION;
     }
-    if (cfg->version != SMTPW_CLIENT_CONFIG_VERSION)
-        return SMTPW_E_VERSION;
-    if ((cfg->flags & ~KNOWN_FLAGS) || cfg->max_reply_line < SMTPW_MAX_REPLY_LINE ||
-        cfg->max_reply_lines == 0)
+    if ((use.flags & ~KNOWN_FLAGS) || use.max_reply_line < SMTPW_MAX_REPLY_LINE ||
+        use.max_reply_lines == 0)
         return SMTPW_E_INVALID_ARG;
     c = (smtpw_client *)mem;
     memset(c, 0, sizeof *c);
-    c->cfg = *cfg;
+    c->cfg = use;
     c->state = CS_GREETING;
+    c->starved = 1; /* nothing given yet: the greeting must be read */
     /* The 220 banner is the reply to connecting (4.3.1). */
     ring_push(c, SMTPW_CMD_GREETING, 0, 0);
     *out = c;
@@ -337,14 +354,14 @@ int smtpw_client_helo(smtpw_client *c, const char *domain, size_t len)
 }
 
 int smtpw_client_mail(smtpw_client *c, const char *addr, size_t len, uint64_t size,
-                      unsigned flags, const char *params, size_t plen)
+                      uint32_t flags, const char *params, size_t plen)
 {
     struct smtpw__cmdline l;
     int rc = precheck(c, SMTPW_CMD_MAIL), utf8, send_size;
     if (rc)
         return rc;
     if ((addr == NULL && len) || (params == NULL && plen) ||
-        (flags & ~(unsigned)(SMTPW_MAIL_8BIT | SMTPW_MAIL_SMTPUTF8)) || smtpw__cmd_has_ctl(addr, len))
+        (flags & ~(uint32_t)(SMTPW_MAIL_8BIT | SMTPW_MAIL_SMTPUTF8)) || smtpw__cmd_has_ctl(addr, len))
         return SMTPW_E_INVALID_ARG;
     if (!may_send(c))
         return SMTPW_E_AGAIN;
@@ -358,7 +375,7 @@ int smtpw_client_mail(smtpw_client *c, const char *addr, size_t len, uint64_t si
     if (send_size && c->caps.size_limit && size > c->caps.size_limit)
         return SMTPW_E_SIZE; /* RFC 1870 6.1 */
     utf8 = (flags & SMTPW_MAIL_SMTPUTF8) ||
-           ((c->cfg.flags & SMTPW_CLIENT_UTF8) && (c->caps.ext & SMTPW_EXT_SMTPUTF8));
+           ((c->cfg.flags & SMTPW_CLIENT_SMTPUTF8) && (c->caps.ext & SMTPW_EXT_SMTPUTF8));
     /* A reverse-path is "<>" or a mailbox with a domain (4.1.2). */
     if (len && memchr(addr, '@', len) == NULL)
         return SMTPW_E_SYNTAX;
@@ -564,7 +581,7 @@ int smtpw_client_body_end(smtpw_client *c, uint8_t *out, size_t outcap, size_t *
  * the message, and DATA is never completed by a 2yz.  Any other pairing
  * means the server is in another state than the client: stop before a
  * command line lands in a message body or the body is taken for commands. */
-static int code_fits(int cmd, unsigned code)
+static int code_fits(int cmd, uint32_t code)
 {
     if (cmd == SMTPW_CMD_DATA)
         return code == 354 || code >= 400;
@@ -573,9 +590,9 @@ static int code_fits(int cmd, unsigned code)
 
 /* The effect of a complete reply: the table's move, and what else the
  * reply tells (capabilities, recipient counts). */
-static void reply_done(smtpw_client *c, const struct smtpw__pending *p, unsigned code)
+static void reply_done(smtpw_client *c, const struct smtpw__pending *p, uint32_t code)
 {
-    unsigned cls = code / 100u;
+    uint32_t cls = code / 100u;
     uint8_t was = c->state;
     if ((p->cmd == SMTPW_CMD_EHLO && cls != 2) || p->cmd == SMTPW_CMD_HELO)
         memset(&c->caps, 0, sizeof c->caps); /* HELO: no extensions */
@@ -592,8 +609,9 @@ static void reply_done(smtpw_client *c, const struct smtpw__pending *p, unsigned
         smtpw__stuff_init(&c->body, c->txn_8bit);
 }
 
-int smtpw_client_recv(smtpw_client *c, const uint8_t *in, size_t inlen, size_t *consumed,
-                      smtpw_reply *ev)
+/* One reply line into *ev (cleared first), the arguments checked. */
+static int recv_line(smtpw_client *c, const uint8_t *in, size_t inlen, size_t *consumed,
+                     smtpw_event *ev)
 {
     struct smtpw__rline rl;
     struct smtpw__pending head;
@@ -601,18 +619,13 @@ int smtpw_client_recv(smtpw_client *c, const uint8_t *in, size_t inlen, size_t *
     size_t tlen, skip;
     int r, unsolicited;
 
-    if (consumed)
-        *consumed = 0;
-    if (ev)
-        memset(ev, 0, sizeof *ev);
-    if (c == NULL || consumed == NULL || ev == NULL || (in == NULL && inlen))
-        return SMTPW_E_INVALID_ARG;
+    memset(ev, 0, sizeof *ev);
     if (c->err)
         return c->err;
     if (c->state == CS_CLOSED)
         return SMTPW_E_CLOSED;
     if (inlen == 0)
-        return SMTPW_CEV_NONE;
+        return SMTPW_EV_NONE;
     /* Bytes after the 220 to STARTTLS and before the handshake were sent
      * in clear text and could be injected: refuse them (RFC 3207 4.2). */
     if (c->state == CS_TLS_WAIT)
@@ -621,7 +634,7 @@ int smtpw_client_recv(smtpw_client *c, const uint8_t *in, size_t inlen, size_t *
     if (r < 0)
         return fail(c, r);
     if (r == 0)
-        return SMTPW_CEV_NONE;
+        return SMTPW_EV_NONE;
     if (c->cur_code && rl.code != c->cur_code)
         return fail(c, SMTPW_E_PROTO); /* 4.2.1: one code for all lines */
     if (c->cur_lines >= c->cfg.max_reply_lines)
@@ -648,30 +661,30 @@ int smtpw_client_recv(smtpw_client *c, const uint8_t *in, size_t inlen, size_t *
     line = (const char *)in;
     text = line + rl.text_off;
     tlen = rl.len - rl.text_off;
-    ev->type = SMTPW_CEV_REPLY;
+    ev->type = SMTPW_EV_REPLY;
     ev->cmd = head.cmd;
     ev->code = rl.code;
-    ev->flags = rl.last ? SMTPW_REPLY_LAST : 0u;
+    ev->flags = rl.last ? SMTPW_EVF_LAST : 0u;
     ev->index = head.cmd == SMTPW_CMD_RCPT ? head.index : 0u;
     ev->line = smtpw__span(line, rl.len);
     if (head.cmd == SMTPW_CMD_EHLO && c->cur_lines > 0 && rl.code / 100u == 2) {
         /* 4.1.1.1: every line after the first names one extension. */
         if (smtpw__caps_line(text, tlen, &c->caps, &ev->keyword, &ev->params))
-            ev->flags |= SMTPW_REPLY_KEYWORD;
+            ev->flags |= SMTPW_EVF_KEYWORD;
     } else if (smtpw__reply_enhanced(text, tlen, rl.code, &ev->enh_class, &ev->enh_subject,
                                      &ev->enh_detail, &skip)) {
-        ev->flags |= SMTPW_REPLY_ENHANCED;
+        ev->flags |= SMTPW_EVF_ENHANCED;
         text += skip;
         tlen -= skip;
     }
-    ev->text = smtpw__span(text, tlen);
+    ev->arg = smtpw__span(text, tlen);
     *consumed = rl.consumed;
 
     if (!rl.last) {
         c->cur_code = rl.code;
         c->cur_lines++;
         c->cur_unsolicited = (uint8_t)unsolicited;
-        return SMTPW_CEV_REPLY;
+        return SMTPW_EV_REPLY;
     }
     c->cur_code = 0;
     c->cur_lines = 0;
@@ -682,20 +695,47 @@ int smtpw_client_recv(smtpw_client *c, const uint8_t *in, size_t inlen, size_t *
     }
     if (rl.code == 421)
         c->state = CS_CLOSED; /* 3.8: the server is closing; so are we */
-    return SMTPW_CEV_REPLY;
+    return SMTPW_EV_REPLY;
+}
+
+int smtpw_client_recv(smtpw_client *c, const uint8_t *in, size_t inlen, size_t *consumed,
+                      smtpw_event *ev, size_t evsize)
+{
+    smtpw_event local;
+    int r;
+    if (consumed)
+        *consumed = 0;
+    if (c == NULL || consumed == NULL || ev == NULL || (in == NULL && inlen))
+        return SMTPW_E_INVALID_ARG;
+    /* api.md B: never a byte past evsize; zeros past our own struct.  The
+     * common case (a caller of this version) fills *ev in place. */
+    if (SMTPW_LIKELY(evsize >= sizeof local)) {
+        r = recv_line(c, in, inlen, consumed, ev);
+        if (evsize > sizeof local)
+            memset((char *)ev + sizeof local, 0, evsize - sizeof local);
+    } else {
+        r = recv_line(c, in, inlen, consumed, &local);
+        memcpy(ev, &local, evsize);
+    }
+    /* api.md A: NONE means every whole line was used: read more. */
+    if (r == SMTPW_EV_NONE)
+        c->starved = 1;
+    else if (r > 0)
+        c->starved = 0;
+    return r;
 }
 
 /* ---- output and status ---- */
 
 const uint8_t *smtpw_client_output(const smtpw_client *c, size_t *len)
 {
+    if (len == NULL)
+        return NULL;
     if (c == NULL) {
-        if (len)
-            *len = 0;
+        *len = 0;
         return NULL;
     }
-    if (len)
-        *len = c->out_len;
+    *len = c->out_len;
     return c->outq + c->out_off;
 }
 
@@ -712,9 +752,9 @@ void smtpw_client_output_ack(smtpw_client *c, size_t n)
         c->out_off = 0;
 }
 
-unsigned smtpw_client_want(const smtpw_client *c)
+uint32_t smtpw_client_want(const smtpw_client *c)
 {
-    unsigned w;
+    uint32_t w;
     if (c == NULL)
         return 0;
     if (c->err)
@@ -726,12 +766,12 @@ unsigned smtpw_client_want(const smtpw_client *c)
         return w | SMTPW_WANT_TLS;
     if (c->state == CS_BODY)
         w |= SMTPW_WANT_BODY;
-    if (c->ring_count)
-        w |= SMTPW_WANT_READ;
+    if (c->ring_count && c->starved)
+        w |= SMTPW_WANT_READ; /* api.md A: exact, never with whole lines unread */
     return w;
 }
 
-int smtpw_client_timeout(const smtpw_client *c)
+uint32_t smtpw_client_timeout(const smtpw_client *c)
 {
     if (c == NULL || c->err || c->state == CS_CLOSED)
         return SMTPW_TIMEOUT_NONE;

@@ -34,6 +34,7 @@ struct smtpw_client {
     uint8_t txn_8bit;        /* BODY=8BITMIME sent in this transaction */
     uint8_t txn_utf8;        /* SMTPUTF8 sent in this transaction */
     uint8_t cur_unsolicited; /* the reply in progress is an uninvited 421 */
+    uint8_t starved;         /* the last recv() used up its input (api.md A) */
     uint16_t gen;          /* current transaction generation */
     uint32_t rcpt_n;       /* RCPTs queued in this transaction */
     uint32_t rcpt_pending; /* of those, replies not yet in */

@@ -32,8 +32,8 @@ int smtpw__reply_line(const uint8_t *in, size_t inlen, size_t maxline, struct sm
             return SMTPW_E_PROTO;
     out->len = len;
     out->consumed = len + 2;
-    out->code = (unsigned)(in[0] - '0') * 100u + (unsigned)(in[1] - '0') * 10u +
-                (unsigned)(in[2] - '0');
+    out->code = (uint32_t)(in[0] - '0') * 100u + (uint32_t)(in[1] - '0') * 10u +
+                (uint32_t)(in[2] - '0');
     /* A bare "250" is a valid last line with no text (CVE-2020-8794 class:
      * never look past it). */
     out->last = len == 3 || in[3] == ' ';
@@ -41,11 +41,11 @@ int smtpw__reply_line(const uint8_t *in, size_t inlen, size_t maxline, struct sm
     return 1;
 }
 
-int smtpw__reply_enhanced(const char *text, size_t len, unsigned code, unsigned *cls,
-                          unsigned *subject, unsigned *detail, size_t *skip)
+int smtpw__reply_enhanced(const char *text, size_t len, uint32_t code, uint32_t *cls,
+                          uint32_t *subject, uint32_t *detail, size_t *skip)
 {
     size_t n;
-    unsigned k, s, d;
+    uint32_t k, s, d;
     if (len == 0 || text[0] < '2' || text[0] > '5')
         return 0;
     if (smtpw_enhanced_parse(text, len, &k, &s, &d, &n) != 0)

@@ -9,7 +9,7 @@
 struct smtpw__rline {
     size_t len;      /* line length without the CRLF */
     size_t consumed; /* len + 2 */
-    unsigned code;   /* 200..599 */
+    uint32_t code;   /* 200..599 */
     int last;        /* "xyz " or bare "xyz": the reply's final line */
     size_t text_off; /* where the text starts in the line (3 or 4) */
 };
@@ -31,7 +31,7 @@ int smtpw__reply_line(const uint8_t *in, size_t inlen, size_t maxline, struct sm
  * followed by SP or the end of the text.  Sets *skip to the octets to
  * drop (code and one SP).  Returns 1 when found, else 0.
  */
-int smtpw__reply_enhanced(const char *text, size_t len, unsigned code, unsigned *cls,
-                          unsigned *subject, unsigned *detail, size_t *skip);
+int smtpw__reply_enhanced(const char *text, size_t len, uint32_t code, uint32_t *cls,
+                          uint32_t *subject, uint32_t *detail, size_t *skip);
 
 #endif

@@ -41,7 +41,7 @@ typedef union {
 typedef struct sess {
     smtpw_client *c;
     int fd;
-    const smtpw_posix_send_opts *o;
+    const smtpw_posix_send_config *o;
     smtpw_posix_send_result *r;
     const smtpw_posix_io *io;
     void *io_ctx;
@@ -55,7 +55,7 @@ typedef struct sess {
     smtpw_posix_reply greeting, hello, mail, data, body, starttls;
     smtpw_posix_reply closing; /* a 421: the server is going away */
     int closed;
-    uint32_t tls;                /* SMTPW_POSIX_TLS_* in force (NEVER for version 1) */
+    uint32_t tls;                /* SMTPW_POSIX_TLS_* in force */
     char helo[64];               /* the EHLO argument when opts.helo is not set */
 } sess;
 
@@ -64,14 +64,14 @@ static long long now_ms(void)
     return (long long)smtpw_posix_now_ms();
 }
 
-static unsigned wait_ms(const sess *s, int which)
+static uint32_t wait_ms(const sess *s, uint32_t which)
 {
     if (s->o->timeout_ms)
         return s->o->timeout_ms;
-    return smtpw_timeout_seconds((uint32_t)which) * 1000u;
+    return smtpw_timeout_seconds(which) * 1000u;
 }
 
-static void trace(const sess *s, int dir, const char *p, size_t n)
+static void trace(const sess *s, uint32_t dir, const char *p, size_t n)
 {
     if (s->o->trace)
         s->o->trace(s->o->trace_arg, dir, p, n);
@@ -104,7 +104,7 @@ static int wait_fd(int fd, short ev, long long deadline)
     }
 }
 
-static short poll_events(unsigned wait)
+static short poll_events(uint32_t wait)
 {
     short ev = 0;
     if (wait & SMTPW_WANT_READ)
@@ -115,11 +115,11 @@ static short poll_events(unsigned wait)
 }
 
 /* Write all of buf, each wait bounded by the given timeout. */
-static int write_all(sess *s, const uint8_t *buf, size_t len, int which)
+static int write_all(sess *s, const uint8_t *buf, size_t len, uint32_t which)
 {
     while (len > 0) {
         size_t sent = 0;
-        unsigned wait = SMTPW_WANT_WRITE;
+        uint32_t wait = SMTPW_WANT_WRITE;
         int rc = s->io->write(s->io_ctx, s->fd, buf, len, &sent, &wait);
         if (rc == 0) {
             if (sent > len)
@@ -170,7 +170,7 @@ static void copy_reply(smtpw_posix_reply *dst, const smtpw_posix_reply *src)
 }
 
 /* File a complete reply where the flow looks for it. */
-static void file_reply(sess *s, const smtpw_reply *ev)
+static void file_reply(sess *s, const smtpw_event *ev)
 {
     const smtpw_posix_reply *r = &s->cur;
     if (r->code == 421 && !s->closed) {
@@ -191,8 +191,8 @@ static void file_reply(sess *s, const smtpw_reply *ev)
         break;
     case SMTPW_CMD_RCPT:
         if (ev->index < s->o->nrcpt) {
-            if (s->r->rcpt)
-                copy_reply(&s->r->rcpt[ev->index], r);
+            if (s->o->rcpt_replies)
+                copy_reply(&s->o->rcpt_replies[ev->index], r);
             if (r->code >= 200 && r->code < 300)
                 s->r->accepted++;
         }
@@ -218,7 +218,7 @@ static int read_some(sess *s, long long deadline)
 {
     for (;;) {
         size_t got = 0, room = sizeof s->in - s->inlen;
-        unsigned wait = SMTPW_WANT_READ;
+        uint32_t wait = SMTPW_WANT_READ;
         int rc;
         if (room == 0)
             return SMTPW_E_PROTO;
@@ -251,10 +251,9 @@ static int read_reply(sess *s)
     s->cur.text[0] = '\0';
     for (;;) {
         size_t used = 0;
-        smtpw_reply ev;
-        memset(&ev, 0, sizeof ev);
-        rc = smtpw_client_recv(s->c, s->in, s->inlen, &used, &ev);
-        if (rc == SMTPW_CEV_REPLY) {
+        smtpw_event ev;
+        rc = smtpw_client_recv(s->c, s->in, s->inlen, &used, &ev, sizeof ev);
+        if (rc == SMTPW_EV_REPLY) {
             size_t room = sizeof s->cur.text - 1 - s->curlen;
             size_t take;
             trace(s, SMTPW_POSIX_TRACE_SERVER, ev.line.ptr, ev.line.len);
@@ -273,7 +272,7 @@ static int read_reply(sess *s)
                 memmove(s->in, s->in + used, s->inlen - used);
                 s->inlen -= used;
             }
-            if (ev.flags & SMTPW_REPLY_LAST) {
+            if (ev.flags & SMTPW_EVF_LAST) {
                 file_reply(s, &ev);
                 return 0;
             }
@@ -281,7 +280,7 @@ static int read_reply(sess *s)
         }
         if (rc < 0)
             return rc == SMTPW_E_CLOSED ? SMTPW_E_IO : rc;
-        /* SMTPW_CEV_NONE: a line is incomplete */
+        /* SMTPW_EV_NONE: a line is incomplete */
         rc = read_some(s, deadline);
         if (rc)
             return rc;
@@ -345,7 +344,7 @@ static int early_reply(sess *s)
     int rc = 0;
     while (s->inlen < sizeof s->in) {
         size_t got = 0;
-        unsigned wait = SMTPW_WANT_READ;
+        uint32_t wait = SMTPW_WANT_READ;
         rc = s->io->read(s->io_ctx, s->fd, s->in + s->inlen, sizeof s->in - s->inlen, &got,
                          &wait);
         if (rc != 0 || got == 0 || got > sizeof s->in - s->inlen)
@@ -410,16 +409,51 @@ static int send_body(sess *s, const uint8_t *body, size_t len, int with_body)
     return write_all(s, out, olen, SMTPW_TIMEOUT_DATA_BLOCK);
 }
 
-static int check_opts(const smtpw_posix_send_opts *o, const smtpw_posix_send_result *r)
+/* Bytes of each config version (index: version): fields are only
+ * appended, so a version is read as a prefix of the current struct. */
+#define CONFIG_V1_SIZE (offsetof(smtpw_posix_send_config, trace_arg) + sizeof(void *))
+static const size_t CONFIG_SIZE[] = {0, CONFIG_V1_SIZE};
+#define CONFIG_VERSIONS (sizeof CONFIG_SIZE / sizeof CONFIG_SIZE[0] - 1u)
+/* The newest version is the whole struct. */
+typedef char smtpw__config_size_check[SMTPW_POSIX_SEND_CONFIG_VERSION == 1 && CONFIG_V1_SIZE == sizeof(smtpw_posix_send_config) ? 1 : -1];
+
+int smtpw_posix_send_config_init(smtpw_posix_send_config *cfg, uint32_t version)
+{
+    smtpw_posix_send_config def;
+    if (!cfg)
+        return SMTPW_E_INVALID_ARG;
+    if (version == 0 || version > CONFIG_VERSIONS)
+        return SMTPW_E_VERSION;
+    memset(&def, 0, sizeof def);
+    def.version = version;
+    def.tls = SMTPW_POSIX_TLS_NEVER;
+    def.from = "";
+    /* never more than the caller's version of the struct has */
+    memcpy(cfg, &def, CONFIG_SIZE[version]);
+    return 0;
+}
+
+/* The caller's config as the current version: what its version has, then
+ * the defaults. */
+static int read_config(const smtpw_posix_send_config *in, smtpw_posix_send_config *o)
+{
+    if (!in)
+        return SMTPW_E_INVALID_ARG;
+    if (in->version == 0 || in->version > CONFIG_VERSIONS)
+        return SMTPW_E_VERSION;
+    (void)smtpw_posix_send_config_init(o, SMTPW_POSIX_SEND_CONFIG_VERSION);
+    memcpy(o, in, CONFIG_SIZE[in->version]);
+    o->version = SMTPW_POSIX_SEND_CONFIG_VERSION;
+    return 0;
+}
+
+static int check_opts(const smtpw_posix_send_config *o)
 {
     size_t i;
-    if (!o || !r || o->version < 1 || o->version > SMTPW_POSIX_SEND_VERSION || !o->from ||
-        (o->nrcpt > 0 && !o->rcpt) || (o->bodylen > 0 && !o->body))
+    if (!o->from || (o->nrcpt > 0 && !o->rcpt) || (o->bodylen > 0 && !o->body))
         return SMTPW_E_INVALID_ARG;
-    /* o->tls exists only from version 2 on */
-    if (o->version >= 2 &&
-        (o->tls > SMTPW_POSIX_TLS_REQUIRE ||
-         (o->tls == SMTPW_POSIX_TLS_REQUIRE && (!o->io || !o->io->starttls))))
+    if (o->tls > SMTPW_POSIX_TLS_REQUIRE ||
+        (o->tls == SMTPW_POSIX_TLS_REQUIRE && (!o->io || !o->io->starttls)))
         return SMTPW_E_INVALID_ARG;
     if (o->nrcpt == 0)
         return SMTPW_E_INVALID_ARG;
@@ -429,23 +463,32 @@ static int check_opts(const smtpw_posix_send_opts *o, const smtpw_posix_send_res
     return 0;
 }
 
-static void reset_result(const smtpw_posix_send_opts *o, smtpw_posix_send_result *r)
+static void reset_replies(const smtpw_posix_send_config *o)
 {
     size_t i;
-    r->err = 0;
-    r->delivered = 0;
-    r->stage = SMTPW_CMD_NONE;
-    r->accepted = 0;
-    memset(&r->reply, 0, sizeof r->reply);
-    if (r->rcpt && o)
+    if (o->rcpt_replies && o->rcpt)
         for (i = 0; i < o->nrcpt; i++) {
-            memset(&r->rcpt[i], 0, sizeof r->rcpt[i]);
-            r->rcpt[i].cmd = SMTPW_CMD_RCPT;
+            memset(&o->rcpt_replies[i], 0, sizeof o->rcpt_replies[i]);
+            o->rcpt_replies[i].cmd = SMTPW_CMD_RCPT;
         }
 }
 
+/* api.md B: the caller's result gets no byte past ressize, and zeros past
+ * ours. */
+static int give_result(const smtpw_posix_send_result *r, smtpw_posix_send_result *res,
+                       size_t ressize, int rc)
+{
+    if (ressize <= sizeof *r) {
+        memcpy(res, r, ressize);
+    } else {
+        memcpy(res, r, sizeof *r);
+        memset((char *)res + sizeof *r, 0, ressize - sizeof *r);
+    }
+    return rc;
+}
+
 /* The attempt ended on this reply. */
-static int stop_at(sess *s, int32_t stage, const smtpw_posix_reply *rep)
+static int stop_at(sess *s, uint32_t stage, const smtpw_posix_reply *rep)
 {
     s->r->stage = stage;
     if (rep)
@@ -528,7 +571,7 @@ static int drain_clear(sess *s)
     s->inlen = 0;
     while (dropped <= DRAIN_MAX) {
         size_t got = 0;
-        unsigned wait = SMTPW_WANT_READ;
+        uint32_t wait = SMTPW_WANT_READ;
         int rc = s->io->read(s->io_ctx, s->fd, s->in, sizeof s->in, &got, &wait);
         if (rc != 0 || got == 0 || got > sizeof s->in)
             break; /* AGAIN: all gone; EOF or an error: the handshake will fail */
@@ -549,7 +592,7 @@ static int handshake(sess *s)
 {
     long long deadline = now_ms() + wait_ms(s, SMTPW_TIMEOUT_COMMAND);
     for (;;) {
-        unsigned wait = SMTPW_WANT_READ;
+        uint32_t wait = SMTPW_WANT_READ;
         int rc = s->io->starttls(s->io_ctx, s->fd, &wait);
         if (rc == 0)
             return 0;
@@ -641,10 +684,10 @@ static void default_helo(int fd, char *out, size_t cap)
 
 static int run(sess *s)
 {
-    const smtpw_posix_send_opts *o = s->o;
+    const smtpw_posix_send_config *o = s->o;
     const char *helo = o->helo && o->helo[0] ? o->helo : s->helo;
     uint32_t ext;
-    unsigned mflags = 0;
+    uint32_t mflags = 0;
     int eightbit, rc, pipelined;
     uint64_t size = canonical_size(o->body, o->bodylen, &eightbit);
     size_t i;
@@ -759,45 +802,30 @@ static int run(sess *s)
     return stop_at(s, SMTPW_CMD_DATA, &s->data);
 }
 
-void smtpw_posix_send_opts_init(smtpw_posix_send_opts *opts)
-{
-    if (!opts)
-        return;
-    memset(opts, 0, sizeof *opts);
-    opts->version = SMTPW_POSIX_SEND_VERSION;
-    opts->from = "";
-}
-
-int smtpw_posix_send_fd(int fd, const smtpw_posix_send_opts *opts, smtpw_posix_send_result *res)
+/* The transaction, all checks done; fills *res (ours, full size). */
+static int send_fd(int fd, const smtpw_posix_send_config *opts, smtpw_posix_send_result *res)
 {
     static const int one = 1;
     core_mem mem;
-    smtpw_client_config cfg;
     sess s;
     int rc, fl;
 
-    if (!res)
-        return SMTPW_E_INVALID_ARG;
-    reset_result(opts, res);
-    rc = check_opts(opts, res);
-    if (rc == 0 && fd < 0)
-        rc = SMTPW_E_INVALID_ARG;
+    rc = fd < 0 ? SMTPW_E_INVALID_ARG : 0;
     if (rc == 0 && smtpw_client_sizeof() > sizeof mem)
         rc = SMTPW_E_NOBUF;
     if (rc == 0) {
         /* RFC 6531: UTF-8 addresses get SMTPUTF8 on MAIL, from run() */
-        smtpw_client_config_init(&cfg);
         memset(&s, 0, sizeof s);
         s.fd = fd;
         s.o = opts;
         s.r = res;
         s.io = opts->io ? opts->io : smtpw_posix_io_plain();
         s.io_ctx = opts->io_ctx;
-        s.tls = opts->version >= 2 ? opts->tls : SMTPW_POSIX_TLS_NEVER;
+        s.tls = opts->tls;
         if (!s.io->read || !s.io->write)
             rc = SMTPW_E_INVALID_ARG;
         if (rc == 0)
-            rc = smtpw_client_init(&mem, sizeof mem, &cfg, &s.c);
+            rc = smtpw_client_init(&mem, sizeof mem, NULL, &s.c);
     }
     if (rc == 0) {
         fl = fcntl(fd, F_GETFL);
@@ -826,7 +854,37 @@ int smtpw_posix_send_fd(int fd, const smtpw_posix_send_opts *opts, smtpw_posix_s
     return 0;
 }
 
-int smtpw_posix_connect(const char *host, const char *port, unsigned timeout_ms, int *fd)
+/* The config read and checked; *res cleared.  0 or the error. */
+static int prepare(const smtpw_posix_send_config *cfg, smtpw_posix_send_config *o,
+                   smtpw_posix_send_result *r)
+{
+    int rc;
+    memset(r, 0, sizeof *r);
+    r->stage = SMTPW_CMD_NONE;
+    rc = read_config(cfg, o);
+    if (rc == 0) {
+        reset_replies(o);
+        rc = check_opts(o);
+    }
+    r->err = rc;
+    return rc;
+}
+
+int smtpw_posix_send_fd(int fd, const smtpw_posix_send_config *cfg, smtpw_posix_send_result *res,
+                        size_t ressize)
+{
+    smtpw_posix_send_config o;
+    smtpw_posix_send_result r;
+    int rc;
+    if (!res)
+        return SMTPW_E_INVALID_ARG;
+    rc = prepare(cfg, &o, &r);
+    if (rc == 0)
+        rc = send_fd(fd, &o, &r);
+    return give_result(&r, res, ressize, rc);
+}
+
+int smtpw_posix_connect(const char *host, const char *port, uint32_t timeout_ms, int *fd)
 {
     struct addrinfo hints, *list = NULL, *ai;
     int rc, last = SMTPW_E_DNS, saved = 0;
@@ -901,24 +959,25 @@ int smtpw_posix_connect(const char *host, const char *port, unsigned timeout_ms,
     return last;
 }
 
-int smtpw_posix_send(const char *host, const char *port, const smtpw_posix_send_opts *opts,
-                     smtpw_posix_send_result *res)
+int smtpw_posix_send(const char *host, const char *port, const smtpw_posix_send_config *cfg,
+                     smtpw_posix_send_result *res, size_t ressize)
 {
+    smtpw_posix_send_config o;
+    smtpw_posix_send_result r;
     int fd = -1, rc;
     if (!res)
         return SMTPW_E_INVALID_ARG;
-    reset_result(opts, res);
-    rc = check_opts(opts, res);
+    rc = prepare(cfg, &o, &r);
     if (rc == 0)
-        rc = smtpw_posix_connect(host, port, opts->connect_timeout_ms, &fd);
+        rc = smtpw_posix_connect(host, port, o.connect_timeout_ms, &fd);
     if (rc) {
-        res->err = rc;
-        return rc;
+        r.err = rc;
+        return give_result(&r, res, ressize, rc);
     }
-    rc = smtpw_posix_send_fd(fd, opts, res);
-    if (opts->io && opts->io->close)
-        opts->io->close(opts->io_ctx, fd);
+    rc = send_fd(fd, &o, &r);
+    if (o.io && o.io->close)
+        o.io->close(o.io_ctx, fd);
     else
         close(fd);
-    return rc;
+    return give_result(&r, res, ressize, rc);
 }

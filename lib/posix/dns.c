@@ -196,7 +196,7 @@ static void insert_sorted(smtpw_posix_mx *out, size_t cap, size_t *n, uint32_t p
 /* Parse a response to a question of type qtype.  MX records go to out
  * sorted; A/AAAA as numeric text.  Records refused by pflags (P_*) are
  * counted but not stored.  Returns the records found (also those that did
- * not fit), or SMTPW_E_DNS / SMTPW_E_PROTO / SMTPW_E_NOTSUP with *stored
+ * not fit), or SMTPW_E_DNS / SMTPW_E_PROTO / SMTPW_E_NXDOMAIN with *stored
  * 0: a rejected answer contributes nothing, not even the records read
  * before the fault. */
 static int parse_answer(const uint8_t *pkt, size_t len, uint16_t id, unsigned qtype,
@@ -217,7 +217,7 @@ static int parse_answer(const uint8_t *pkt, size_t len, uint16_t id, unsigned qt
     if (flags & 0x0200u)
         return SMTPW_E_DNS; /* truncated: the answer would need TCP */
     if ((flags & 0x000Fu) == 3)
-        return SMTPW_E_NOTSUP; /* NXDOMAIN: the name does not exist (RFC 1035 4.1.1) */
+        return SMTPW_E_NXDOMAIN; /* the name does not exist (RFC 1035 4.1.1) */
     if ((flags & 0x000Fu) != 0)
         return SMTPW_E_DNS; /* SERVFAIL, REFUSED...: try again later */
     if (get16(pkt + 4) != 1)
@@ -454,7 +454,7 @@ typedef struct dns_query {
     size_t qlen, qend; /* the whole query; the end of its question */
     uint16_t id;
     int edns;
-    unsigned timeout_ms;
+    uint32_t timeout_ms;
 } dns_query;
 
 /* Non-blocking and close-on-exec from the start: no window in which a
@@ -617,7 +617,7 @@ done:
 /* One question: over UDP with EDNS0, again without it after FORMERR
  * (RFC 6891 7), over TCP when the answer came truncated (RFC 7766 5; a
  * truncated answer is never used: what it lacks is unknown). */
-static int query(const char *name, unsigned qtype, const char *nameserver, unsigned timeout_ms,
+static int query(const char *name, unsigned qtype, const char *nameserver, uint32_t timeout_ms,
                  unsigned pflags, smtpw_posix_mx *out, size_t cap, size_t *stored)
 {
     dns_query d;
@@ -667,7 +667,7 @@ static int query(const char *name, unsigned qtype, const char *nameserver, unsig
     return parse(pkt, len, d.id, qtype, pflags, out, cap, stored);
 }
 
-int smtpw_posix_mx_lookup(const char *domain, const char *nameserver, unsigned timeout_ms,
+int smtpw_posix_mx_lookup(const char *domain, const char *nameserver, uint32_t timeout_ms,
                           smtpw_posix_mx *out, size_t cap)
 {
     size_t stored = 0, i, k;
@@ -678,7 +678,7 @@ int smtpw_posix_mx_lookup(const char *domain, const char *nameserver, unsigned t
     if (rc < 0)
         return rc;
     if (rc > 0 && stored == 0)
-        return SMTPW_E_NOTSUP; /* 5.1: MX records, none usable: an error;
+        return SMTPW_E_NOMAIL; /* 5.1: MX records, none usable: an error;
                                   RFC 7505 1: the old way to say "no mail" */
     if (rc == 0) {
         /* RFC 5321 5.1: no MX, the domain itself is the implicit MX,
@@ -690,7 +690,7 @@ int smtpw_posix_mx_lookup(const char *domain, const char *nameserver, unsigned t
         memcpy(out[0].host, domain, dl);
         out[0].host[dl] = '\0';
         if (!out[0].host[0] || !mx_usable(out[0].host))
-            return SMTPW_E_NOTSUP;
+            return SMTPW_E_NOMAIL; /* an implicit MX we must not use */
         return 1;
     }
     /* RFC 7505 3: "." means no mail; other MXs beside it are ignored only
@@ -699,12 +699,12 @@ int smtpw_posix_mx_lookup(const char *domain, const char *nameserver, unsigned t
         if (out[i].host[0])
             out[k++] = out[i];
     if (k == 0)
-        return SMTPW_E_NOTSUP;
+        return SMTPW_E_NOMAIL; /* a null MX (RFC 7505 3) */
     return (int)k;
 }
 
-int smtpw_posix_addr_lookup_flags(const char *host, const char *nameserver, unsigned timeout_ms,
-                                  uint32_t flags, smtpw_posix_mx *out, size_t cap)
+int smtpw_posix_addr_lookup(const char *host, const char *nameserver, uint32_t timeout_ms,
+                            uint32_t flags, smtpw_posix_mx *out, size_t cap)
 {
     size_t n6 = 0, n4 = 0;
     unsigned pf = (flags & SMTPW_POSIX_SEND_ALLOW_LOOPBACK_MX) ? 0u : P_NO_LOCAL;
@@ -720,10 +720,4 @@ int smtpw_posix_addr_lookup_flags(const char *host, const char *nameserver, unsi
     if (r4 < 0)
         return r4;
     return r6 < 0 ? r6 : SMTPW_E_DNS;
-}
-
-int smtpw_posix_addr_lookup(const char *host, const char *nameserver, unsigned timeout_ms,
-                            smtpw_posix_mx *out, size_t cap)
-{
-    return smtpw_posix_addr_lookup_flags(host, nameserver, timeout_ms, 0, out, cap);
 }

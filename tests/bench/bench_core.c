@@ -344,8 +344,8 @@ static void client_recv_all(smtpw_client *c, const char *text)
     size_t n = strlen(text);
     while (n) {
         size_t used;
-        smtpw_reply ev;
-        int r = smtpw_client_recv(c, p, n, &used, &ev);
+        smtpw_event ev;
+        int r = smtpw_client_recv(c, p, n, &used, &ev, sizeof ev);
         if (r < 0)
             die("client_recv", r);
         if (used == 0)
@@ -369,7 +369,7 @@ static smtpw_client *client_at_data(void)
     smtpw_client_config cfg;
     smtpw_client *c;
     int r;
-    smtpw_client_config_init(&cfg);
+    smtpw_client_config_init(&cfg, SMTPW_CLIENT_CONFIG_VERSION);
     if ((r = smtpw_client_init(client_mem, smtpw_client_sizeof(), &cfg, &c)))
         die("client_init", r);
     client_recv_all(c, "220 mx.example ESMTP\r\n");
@@ -452,13 +452,13 @@ static double run_replies(const void *arg, size_t *bytes)
     unsigned i;
     for (i = 0; i < 1000; i++) {
         size_t used;
-        smtpw_reply ev;
+        smtpw_event ev;
         int r = smtpw_client_noop(c);
         if (r)
             die("client_noop", r);
         client_drain(c);
-        r = smtpw_client_recv(c, (const uint8_t *)reply, sizeof reply - 1, &used, &ev);
-        if (r != SMTPW_CEV_REPLY || used != sizeof reply - 1)
+        r = smtpw_client_recv(c, (const uint8_t *)reply, sizeof reply - 1, &used, &ev, sizeof ev);
+        if (r != SMTPW_EV_REPLY || used != sizeof reply - 1)
             die("client_recv reply", r);
     }
     *bytes = 1000;
@@ -470,7 +470,7 @@ static void bench_replies(void)
     smtpw_client_config cfg;
     smtpw_client *c;
     int r;
-    smtpw_client_config_init(&cfg);
+    smtpw_client_config_init(&cfg, SMTPW_CLIENT_CONFIG_VERSION);
     if ((r = smtpw_client_init(client_mem, smtpw_client_sizeof(), &cfg, &c)))
         die("client_init", r);
     client_recv_all(c, "220 mx.example ESMTP\r\n");
@@ -503,9 +503,9 @@ static double run_reply_stream(const void *arg, size_t *bytes)
     client_drain(c);
     while (n) {
         size_t used;
-        smtpw_reply ev;
-        int r = smtpw_client_recv(c, p, n, &used, &ev);
-        if (r != SMTPW_CEV_REPLY)
+        smtpw_event ev;
+        int r = smtpw_client_recv(c, p, n, &used, &ev, sizeof ev);
+        if (r != SMTPW_EV_REPLY)
             die("client_recv stream", r);
         p += used;
         n -= used;
@@ -533,7 +533,7 @@ static void bench_reply_stream(void)
     int r;
     for (i = 0; i < NREPLY; i++)
         memcpy(stream + i * (sizeof stream_reply - 1), stream_reply, sizeof stream_reply - 1);
-    smtpw_client_config_init(&cfg);
+    smtpw_client_config_init(&cfg, SMTPW_CLIENT_CONFIG_VERSION);
     if ((r = smtpw_client_init(client_mem, smtpw_client_sizeof(), &cfg, &c)))
         die("client_init", r);
     client_recv_all(c, "220 mx.example ESMTP\r\n");

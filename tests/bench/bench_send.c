@@ -64,11 +64,11 @@ static void await(smtpw_client *c, unsigned replies)
 {
     while (replies) {
         size_t used = 0;
-        smtpw_reply ev;
-        int r = inlen ? smtpw_client_recv(c, in, inlen, &used, &ev) : SMTPW_CEV_NONE;
+        smtpw_event ev;
+        int r = inlen ? smtpw_client_recv(c, in, inlen, &used, &ev, sizeof ev) : SMTPW_EV_NONE;
         if (r < 0)
             die("recv", r);
-        if (r == SMTPW_CEV_NONE) {
+        if (r == SMTPW_EV_NONE) {
             ssize_t n = read(fd, in + inlen, sizeof in - inlen);
             if (n <= 0)
                 die("read", SMTPW_E_IO);
@@ -80,7 +80,7 @@ static void await(smtpw_client *c, unsigned replies)
                     smtpw_cmd_name(ev.cmd));
             exit(1);
         }
-        if (ev.flags & SMTPW_REPLY_LAST)
+        if (ev.flags & SMTPW_EVF_LAST)
             replies--;
         memmove(in, in + used, inlen - used);
         inlen -= used;
@@ -145,7 +145,7 @@ int main(int argc, char **argv)
     for (k = 0; k < bodylen; k++)
         body[k] = (k % 80 == 78) ? '\r' : (k % 80 == 79) ? '\n' : 'x';
 
-    smtpw_client_config_init(&cfg);
+    smtpw_client_config_init(&cfg, SMTPW_CLIENT_CONFIG_VERSION);
     c = malloc(smtpw_client_sizeof());
     if (!c || (r = smtpw_client_init(c, smtpw_client_sizeof(), &cfg, &c)))
         die("init", 0);

@@ -109,8 +109,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 3)
         return 0;
-    smtpw_client_config_init(&cfg);
-    cfg.flags = data[0] & (SMTPW_CLIENT_NO_PIPELINING | SMTPW_CLIENT_UTF8);
+    smtpw_client_config_init(&cfg, SMTPW_CLIENT_CONFIG_VERSION);
+    cfg.flags = data[0] & (SMTPW_CLIENT_NO_PIPELINING | SMTPW_CLIENT_SMTPUTF8);
     cfg.max_reply_line = line_limits[(data[0] >> 2) & 3];
     cfg.max_reply_lines = (data[1] & 0x80) ? 100u : 1u + (data[1] & 7u);
     chunk = 1u + data[2];
@@ -120,7 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     avail = size < chunk ? size : chunk;
 
     for (;;) {
-        smtpw_reply ev;
+        smtpw_event ev;
         size_t used = 12345;
         const uint8_t *p = data + off;
         size_t n = avail - off;
@@ -133,7 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         serve_wants(c);
         check_output(c);
 
-        r = smtpw_client_recv(c, p, n, &used, &ev);
+        r = smtpw_client_recv(c, p, n, &used, &ev, sizeof ev);
         CHECK(used <= n);
         if (sticky) { /* fatal errors stay */
             CHECK(r == sticky);
@@ -149,21 +149,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             sticky = r;
             continue;
         }
-        if (r == SMTPW_CEV_NONE) {
+        if (r == SMTPW_EV_NONE) {
             CHECK(used == 0);
             if (avail == size)
                 break;
             avail = size - avail < chunk ? size : avail + chunk;
             continue;
         }
-        CHECK(r == SMTPW_CEV_REPLY);
+        CHECK(r == SMTPW_EV_REPLY);
         CHECK(used >= 5 && used <= cfg.max_reply_line);
         CHECK(p[used - 2] == '\r' && p[used - 1] == '\n');
         CHECK(ev.code >= 200 && ev.code <= 559);
         CHECK((const uint8_t *)ev.line.ptr == p && ev.line.len == used - 2);
-        CHECK(in_span(ev.text, p, used - 2));
+        CHECK(in_span(ev.arg, p, used - 2));
         CHECK(in_span(ev.keyword, p, used - 2) && in_span(ev.params, p, used - 2));
-        if (ev.flags & SMTPW_REPLY_ENHANCED)
+        if (ev.flags & SMTPW_EVF_ENHANCED)
             CHECK(ev.enh_class == ev.code / 100);
         if (ev.cmd == SMTPW_CMD_RCPT)
             CHECK(ev.index < 2);

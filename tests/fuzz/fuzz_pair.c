@@ -286,9 +286,9 @@ static int plan(struct pair *P, const uint8_t *data, size_t size)
     case 2: P->scfg.max_message_size = 32u + (b2 >> 2); break;
     default: P->scfg.max_message_size = 200u + 4u * (b2 >> 2); break;
     }
-    smtpw_client_config_init(&P->ccfg);
+    smtpw_client_config_init(&P->ccfg, SMTPW_CLIENT_CONFIG_VERSION);
     if (b1 & 0x10)
-        P->ccfg.flags |= SMTPW_CLIENT_UTF8;
+        P->ccfg.flags |= SMTPW_CLIENT_SMTPUTF8;
     if (b0 & 0x40 && b1 & 0x80)
         P->ccfg.flags |= SMTPW_CLIENT_NO_PIPELINING;
 
@@ -344,7 +344,7 @@ static int plan(struct pair *P, const uint8_t *data, size_t size)
         default: m->size = (uint64_t)1 << 40; break;
         }
         /* SMTPUTF8 in this transaction: declared for UTF-8 addresses, or
-         * always with SMTPW_CLIENT_UTF8; only when offered. */
+         * always with SMTPW_CLIENT_SMTPUTF8; only when offered. */
         utf8 = m->from.utf8;
         for (j = 0; j < m->nrcpt; j++)
             utf8 |= m->to[j].utf8;
@@ -354,7 +354,7 @@ static int plan(struct pair *P, const uint8_t *data, size_t size)
         {
             char out[SMTPW_MAX_PATH];
             size_t n;
-            unsigned opt = (P->extutf8 && (utf8 || (P->ccfg.flags & SMTPW_CLIENT_UTF8)))
+            unsigned opt = (P->extutf8 && (utf8 || (P->ccfg.flags & SMTPW_CLIENT_SMTPUTF8)))
                                ? SMTPW_PARSE_UTF8
                                : 0u;
 #ifdef PAIR_DEBUG
@@ -480,7 +480,7 @@ static void server_event(struct pair *P, smtpw_server *s, const smtpw_event *ev,
         check_path(&ev->path, &m->from);
         CHECK(!!(ev->flags & SMTPW_EVF_8BITMIME) == (m->has8 && P->ext8));
         CHECK(!!(ev->flags & SMTPW_EVF_SMTPUTF8) ==
-              (P->extutf8 && (msg_utf8(P, m) || (P->ccfg.flags & SMTPW_CLIENT_UTF8))));
+              (P->extutf8 && (msg_utf8(P, m) || (P->ccfg.flags & SMTPW_CLIENT_SMTPUTF8))));
         code = pick(P, r);
         answer(P, s, r, code);
         P->s_mail_ok = code == 0;
@@ -630,22 +630,22 @@ static int server_drain(struct pair *P, smtpw_server *s)
 
 /* ---- client side ---- */
 
-static void clog_add(struct pair *P, const smtpw_reply *ev)
+static void clog_add(struct pair *P, const smtpw_event *ev)
 {
     CHECK(P->nclog < MAXLOG);
-    P->clog[P->nclog].cmd = ev->cmd;
+    P->clog[P->nclog].cmd = (int)ev->cmd;
     P->clog[P->nclog].code = ev->code;
     P->clog[P->nclog].index = ev->index;
     P->nclog++;
 }
 
-static void client_reply(struct pair *P, smtpw_client *c, const smtpw_reply *ev)
+static void client_reply(struct pair *P, smtpw_client *c, const smtpw_event *ev)
 {
     if (ev->cmd == SMTPW_CMD_RCPT)
         CHECK(ev->index == P->c_rcpt_replies);
     else
         CHECK(ev->index == 0);
-    if (!(ev->flags & SMTPW_REPLY_LAST))
+    if (!(ev->flags & SMTPW_EVF_LAST))
         return;
     if (ev->code == 421)
         P->saw421 = 1;
@@ -684,17 +684,17 @@ static int client_recv(struct pair *P, smtpw_client *c)
 {
     int progress = 0;
     for (;;) {
-        smtpw_reply ev;
+        smtpw_event ev;
         size_t used = 99999, have = P->s2c_avail - P->s2c_off;
-        int r = smtpw_client_recv(c, P->s2c + P->s2c_off, have, &used, &ev);
+        int r = smtpw_client_recv(c, P->s2c + P->s2c_off, have, &used, &ev, sizeof ev);
         if (r == SMTPW_E_CLOSED) {
             CHECK(used == 0 && (smtpw_client_want(c) & SMTPW_WANT_CLOSE));
             P->c_closed = 1;
             return progress;
         }
-        CHECK(r == SMTPW_CEV_NONE || r == SMTPW_CEV_REPLY);
+        CHECK(r == SMTPW_EV_NONE || r == SMTPW_EV_REPLY);
         CHECK(used <= have);
-        if (r == SMTPW_CEV_REPLY) {
+        if (r == SMTPW_EV_REPLY) {
             CHECK(used >= 5 && ev.line.ptr == (const char *)P->s2c + P->s2c_off);
             P->s2c_off += used;
             client_reply(P, c, &ev);

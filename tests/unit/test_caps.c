@@ -137,11 +137,11 @@ static union {
 
 static void feed(smtpw_client *c, const char *s)
 {
-    smtpw_reply ev;
+    smtpw_event ev;
     size_t used, n = strlen(s);
     while (n) {
-        assert_int_equal(smtpw_client_recv(c, (const uint8_t *)s, n, &used, &ev),
-                         SMTPW_CEV_REPLY);
+        assert_int_equal(smtpw_client_recv(c, (const uint8_t *)s, n, &used, &ev, sizeof ev),
+                         SMTPW_EV_REPLY);
         s += used;
         n -= used;
     }

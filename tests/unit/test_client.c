@@ -21,7 +21,7 @@ static smtpw_client *client(uint32_t flags)
 {
     smtpw_client_config cfg;
     smtpw_client *c;
-    smtpw_client_config_init(&cfg);
+    smtpw_client_config_init(&cfg, SMTPW_CLIENT_CONFIG_VERSION);
     cfg.flags = flags;
     assert_int_equal(smtpw_client_init(&mem, sizeof mem, &cfg, &c), 0);
     return c;
@@ -38,25 +38,30 @@ static void out_is(smtpw_client *c, const char *s)
 }
 
 /* Feed one whole reply line (guarded); returns its event. */
-static smtpw_reply line(smtpw_client *c, const char *s)
+static smtpw_event line(smtpw_client *c, const char *s)
 {
-    smtpw_reply ev;
+    smtpw_event ev;
     size_t used, n = strlen(s);
     const uint8_t *p = guardbuf_put(s, n);
-    int r = smtpw_client_recv(c, p, n, &used, &ev);
-    if (r != SMTPW_CEV_REPLY)
+    smtpw_event none;
+    int r = smtpw_client_recv(c, p, n, &used, &ev, sizeof ev);
+    if (r != SMTPW_EV_REPLY)
         fail_msg("recv \"%s\": %s", s, smtpw_err_name(r));
     assert_int_equal(used, n);
+    /* As a driver does (client.h): recv until NONE, the input used up;
+     * only then does want() say READ (api.md A). */
+    r = smtpw_client_recv(c, p + n, 0, &used, &none, sizeof none);
+    assert_true(r == SMTPW_EV_NONE || r == SMTPW_E_CLOSED);
     return ev;
 }
 
 /* Feed lines expecting an error at the last one. */
 static int line_err(smtpw_client *c, const char *s)
 {
-    smtpw_reply ev;
+    smtpw_event ev;
     size_t used = 99, n = strlen(s);
     const uint8_t *p = guardbuf_put(s, n);
-    int r = smtpw_client_recv(c, p, n, &used, &ev);
+    int r = smtpw_client_recv(c, p, n, &used, &ev, sizeof ev);
     assert_int_equal(used, 0);
     return r;
 }
@@ -93,7 +98,7 @@ static void api_init_checks(void **state)
     smtpw_client *c = (smtpw_client *)&mem;
     (void)state;
     assert_true(smtpw_client_sizeof() <= SMTPW_CLIENT_SIZE_HINT);
-    smtpw_client_config_init(&cfg);
+    smtpw_client_config_init(&cfg, SMTPW_CLIENT_CONFIG_VERSION);
     assert_int_equal(cfg.version, SMTPW_CLIENT_CONFIG_VERSION);
     assert_int_equal(cfg.max_reply_line, 2048);
     assert_int_equal(cfg.max_reply_lines, 100);
@@ -104,13 +109,13 @@ static void api_init_checks(void **state)
     assert_int_equal(smtpw_client_init(NULL, sizeof mem, &cfg, &c), SMTPW_E_INVALID_ARG);
     cfg.version = 99;
     assert_int_equal(smtpw_client_init(&mem, sizeof mem, &cfg, &c), SMTPW_E_VERSION);
-    smtpw_client_config_init(&cfg);
+    smtpw_client_config_init(&cfg, SMTPW_CLIENT_CONFIG_VERSION);
     cfg.max_reply_line = 511;
     assert_int_equal(smtpw_client_init(&mem, sizeof mem, &cfg, &c), SMTPW_E_INVALID_ARG);
-    smtpw_client_config_init(&cfg);
+    smtpw_client_config_init(&cfg, SMTPW_CLIENT_CONFIG_VERSION);
     cfg.max_reply_lines = 0;
     assert_int_equal(smtpw_client_init(&mem, sizeof mem, &cfg, &c), SMTPW_E_INVALID_ARG);
-    smtpw_client_config_init(&cfg);
+    smtpw_client_config_init(&cfg, SMTPW_CLIENT_CONFIG_VERSION);
     cfg.flags = 0x80;
     assert_int_equal(smtpw_client_init(&mem, sizeof mem, &cfg, &c), SMTPW_E_INVALID_ARG);
     assert_int_equal(smtpw_client_init(&mem, sizeof mem, NULL, &c), 0);
@@ -120,11 +125,165 @@ static void api_init_checks(void **state)
     assert_int_equal(smtpw_client_pending(c), 1);
 }
 
+/* api.md B: the event is written up to the caller's evsize and no
+ * further (an older caller), and zero-filled past the library's own
+ * struct (a newer caller); a reply's event in a buffer just big enough
+ * for the head still says what the reply was. */
+static void client_event_size_never_written_past(void **state)
+{
+    static const char g[] = "220 2.0.0 mx.example hi\r\n";
+    union {
+        smtpw_event ev;
+        unsigned char b[sizeof(smtpw_event) + 32];
+    } u;
+    size_t used, head = offsetof(smtpw_event, arg), k;
+    smtpw_client *c;
+    (void)state;
+    for (k = 0; k <= sizeof(smtpw_event); k += k < head ? 4 : sizeof(smtpw_event) - head) {
+        c = client(0);
+        memset(&u, 0xA5, sizeof u);
+        assert_int_equal(smtpw_client_recv(c, (const uint8_t *)g, sizeof g - 1, &used, &u.ev, k),
+                         SMTPW_EV_REPLY);
+        assert_int_equal(used, sizeof g - 1);
+        assert_int_equal(u.b[k], 0xA5);
+        assert_int_equal(u.b[sizeof u.b - 1], 0xA5);
+        if (k >= head) {
+            assert_int_equal(u.ev.type, SMTPW_EV_REPLY);
+            assert_int_equal(u.ev.cmd, SMTPW_CMD_GREETING);
+            assert_int_equal(u.ev.code, 220);
+            assert_int_equal(u.ev.flags, SMTPW_EVF_LAST | SMTPW_EVF_ENHANCED);
+        }
+    }
+    /* bigger than ours: the rest is zeros */
+    c = client(0);
+    memset(&u, 0xA5, sizeof u);
+    assert_int_equal(smtpw_client_recv(c, (const uint8_t *)g, sizeof g - 1, &used, &u.ev,
+                                       sizeof u.b),
+                     SMTPW_EV_REPLY);
+    for (k = sizeof u.ev; k < sizeof u.b; k++)
+        assert_int_equal(u.b[k], 0);
+    assert_int_equal(u.ev.enh_detail, 0);
+    assert_int_equal(u.ev.arg.len, 13);
+    /* fields the client does not use are zero, spans {NULL, 0} */
+    assert_null(u.ev.params.ptr);
+    assert_null(u.ev.keyword.ptr);
+    assert_null(u.ev.path.raw.ptr);
+    assert_int_equal(u.ev.path.flags, 0);
+    assert_int_equal(u.ev.size, 0);
+    /* NULL event: an argument error, nothing consumed */
+    assert_int_equal(smtpw_client_recv(c, (const uint8_t *)g, sizeof g - 1, &used, NULL, 0),
+                     SMTPW_E_INVALID_ARG);
+    assert_int_equal(used, 0);
+}
+
+/* api.md B: a config is read as far as its version goes; the newer fields
+ * get their defaults.  A version 1 struct followed by garbage runs as the
+ * defaults say (the garbage would be flags and lengths init refuses). */
+static void client_config_older_version_gets_defaults(void **state)
+{
+    union {
+        smtpw_client_config cfg;
+        unsigned char b[sizeof(smtpw_client_config) + 32];
+    } u;
+    smtpw_client *c = NULL;
+    (void)state;
+    memset(&u, 0xFF, sizeof u);
+    u.cfg.version = 1;
+    u.cfg.flags = 0;
+    u.cfg.max_reply_line = 512;
+    u.cfg.max_reply_lines = 1;
+    assert_int_equal(smtpw_client_init(&mem, sizeof mem, &u.cfg, &c), 0);
+    assert_non_null(c);
+    assert_int_equal(smtpw_client_want(c), SMTPW_WANT_READ);
+    u.cfg.version = 0;
+    assert_int_equal(smtpw_client_init(&mem, sizeof mem, &u.cfg, &c), SMTPW_E_VERSION);
+    u.cfg.version = SMTPW_CLIENT_CONFIG_VERSION + 1;
+    assert_int_equal(smtpw_client_init(&mem, sizeof mem, &u.cfg, &c), SMTPW_E_VERSION);
+    /* NULL config: the defaults */
+    assert_int_equal(smtpw_client_init(&mem, sizeof mem, NULL, &c), 0);
+}
+
+/* api.md B: config_init(cfg, v) writes the defaults of version v, never
+ * more bytes than that version's struct, and refuses a version it does not
+ * know without writing. */
+static void client_config_init_writes_only_its_version(void **state)
+{
+    union {
+        smtpw_client_config cfg;
+        unsigned char b[sizeof(smtpw_client_config) + 32];
+    } u;
+    size_t k;
+    (void)state;
+    memset(&u, 0xA5, sizeof u);
+    assert_int_equal(smtpw_client_config_init(&u.cfg, 1), 0);
+    assert_int_equal(u.cfg.version, 1);
+    assert_int_equal(u.cfg.flags, 0);
+    assert_int_equal(u.cfg.max_reply_line, 2048);
+    assert_int_equal(u.cfg.max_reply_lines, 100);
+    for (k = sizeof u.cfg; k < sizeof u.b; k++)
+        assert_int_equal(u.b[k], 0xA5);
+    memset(&u, 0xA5, sizeof u);
+    assert_int_equal(smtpw_client_config_init(&u.cfg, 0), SMTPW_E_VERSION);
+    assert_int_equal(smtpw_client_config_init(&u.cfg, SMTPW_CLIENT_CONFIG_VERSION + 1),
+                     SMTPW_E_VERSION);
+    for (k = 0; k < sizeof u.b; k++)
+        assert_int_equal(u.b[k], 0xA5);
+    assert_int_equal(smtpw_client_config_init(NULL, 1), SMTPW_E_INVALID_ARG);
+}
+
+/* api.md A: want() says READ only after recv() used up its input: with a
+ * whole reply line still unread it must not send the driver to read
+ * (the old core said READ whenever a reply was outstanding). */
+static void contract_a_want_read_only_when_input_used_up(void **state)
+{
+    static const char two[] = "220 mx\r\n250-mx\r\n";
+    smtpw_client *c = client(0);
+    smtpw_event ev;
+    size_t used;
+    (void)state;
+    assert_int_equal(smtpw_client_want(c), SMTPW_WANT_READ); /* nothing given yet */
+    assert_int_equal(smtpw_client_recv(c, (const uint8_t *)"220", 3, &used, &ev, sizeof ev),
+                     SMTPW_EV_NONE);
+    assert_int_equal(smtpw_client_want(c), SMTPW_WANT_READ); /* incomplete line */
+    assert_int_equal(smtpw_client_recv(c, (const uint8_t *)two, 8, &used, &ev, sizeof ev),
+                     SMTPW_EV_REPLY);
+    assert_int_equal(smtpw_client_ehlo(c, "a.example", 9), 0);
+    /* the event came; whether more is in the buffer only recv() can say */
+    assert_int_equal(smtpw_client_want(c), SMTPW_WANT_WRITE);
+    out_is(c, "EHLO a.example\r\n");
+    assert_int_equal(smtpw_client_recv(c, (const uint8_t *)two + 8, sizeof two - 9, &used, &ev,
+                                       sizeof ev),
+                     SMTPW_EV_REPLY);
+    assert_int_equal(smtpw_client_want(c), 0); /* "250-": more lines may be given */
+    assert_int_equal(smtpw_client_recv(c, (const uint8_t *)two, 0, &used, &ev, sizeof ev),
+                     SMTPW_EV_NONE);
+    assert_int_equal(ev.type, SMTPW_EV_NONE);
+    assert_int_equal(smtpw_client_want(c), SMTPW_WANT_READ);
+}
+
+/* api.md B: output(c, NULL) is NULL; nothing queued is a non-NULL pointer
+ * and *len 0; a NULL client is NULL and 0; ack clamps. */
+static void api_output_null_rules(void **state)
+{
+    smtpw_client *c = client(0);
+    size_t n = 99;
+    (void)state;
+    assert_null(smtpw_client_output(c, NULL));
+    assert_non_null(smtpw_client_output(c, &n));
+    assert_int_equal(n, 0);
+    n = 99;
+    assert_null(smtpw_client_output(NULL, &n));
+    assert_int_equal(n, 0);
+    smtpw_client_output_ack(c, 1000);
+    assert_int_equal(smtpw_client_want(NULL), 0);
+    assert_int_equal(smtpw_client_timeout(NULL), SMTPW_TIMEOUT_NONE);
+}
+
 /* RFC 5321 4.3.1: nothing is sent before the 220. */
 static void rfc5321_4_3_1_wait_for_greeting(void **state)
 {
     smtpw_client *c = client(0);
-    smtpw_reply ev;
+    smtpw_event ev;
     (void)state;
     assert_int_equal(smtpw_client_ehlo(c, "a.example", 9), SMTPW_E_AGAIN);
     assert_int_equal(smtpw_client_quit(c), SMTPW_E_AGAIN);
@@ -143,7 +302,7 @@ static void rfc5321_4_3_1_wait_for_greeting(void **state)
 static void rfc5321_3_1_refusing_greeting_only_quit(void **state)
 {
     smtpw_client *c = client(0);
-    smtpw_reply ev;
+    smtpw_event ev;
     (void)state;
     line(c, "554 go away\r\n");
     assert_int_equal(smtpw_client_ehlo(c, "a.example", 9), SMTPW_E_STATE);
@@ -328,7 +487,7 @@ static void rfc1870_size_and_rfc6152_8bitmime(void **state)
 static void rfc2920_3_1_pipelined_group(void **state)
 {
     smtpw_client *c = ready(0, PIPE_EXT);
-    smtpw_reply ev;
+    smtpw_event ev;
     (void)state;
     assert_int_equal(smtpw_client_mail(c, "a@b.example", 11, 0, 0, NULL, 0), 0);
     assert_int_equal(smtpw_client_rcpt(c, "r0@x.example", 12, NULL, 0), 0);
@@ -351,7 +510,7 @@ static void rfc2920_3_1_pipelined_group(void **state)
     ev = line(c, "550-5.1.1 no\r\n");
     assert_int_equal(ev.cmd, SMTPW_CMD_RCPT);
     assert_int_equal(ev.index, 1);
-    assert_int_equal(ev.flags, SMTPW_REPLY_ENHANCED);
+    assert_int_equal(ev.flags, SMTPW_EVF_ENHANCED);
     ev = line(c, "550 5.1.1 such user\r\n");
     assert_int_equal(ev.index, 1);
     ev = line(c, "251 2.1.5 forwarded\r\n");
@@ -447,7 +606,7 @@ static void rfc2920_ring_full_is_again(void **state)
     smtpw_client *c = ready(0, PIPE_EXT);
     uint32_t i;
     size_t n;
-    smtpw_reply ev;
+    smtpw_event ev;
     (void)state;
     assert_int_equal(smtpw_client_mail(c, "a@b.example", 11, 0, 0, NULL, 0), 0);
     for (i = 1; i < 128; i++) {
@@ -505,7 +664,7 @@ static void rfc2920_3_1_data_354_without_recipients(void **state)
     smtpw_client *c = ready(0, PIPE_EXT);
     uint8_t buf[8];
     size_t w;
-    smtpw_reply ev;
+    smtpw_event ev;
     (void)state;
     assert_int_equal(smtpw_client_mail(c, "a@b.example", 11, 0, 0, NULL, 0), 0);
     assert_int_equal(smtpw_client_rcpt(c, "r@x.example", 11, NULL, 0), 0);
@@ -578,7 +737,7 @@ static void rfc5321_4_2_unsolicited_reply_fatal(void **state)
 static void rfc5321_3_8_421_anywhere(void **state)
 {
     smtpw_client *c;
-    smtpw_reply ev;
+    smtpw_event ev;
     uint8_t buf[8];
     size_t w, u;
     (void)state;
@@ -599,7 +758,7 @@ static void rfc5321_3_8_421_anywhere(void **state)
     assert_int_equal(ev.cmd, SMTPW_CMD_RCPT);
     assert_int_equal(smtpw_client_want(c), SMTPW_WANT_READ);
     ev = line(c, "421 4.3.2 down\r\n");
-    assert_int_equal(ev.flags, SMTPW_REPLY_LAST | SMTPW_REPLY_ENHANCED);
+    assert_int_equal(ev.flags, SMTPW_EVF_LAST | SMTPW_EVF_ENHANCED);
     assert_int_equal(smtpw_client_want(c), SMTPW_WANT_CLOSE);
     assert_int_equal(smtpw_client_rset(c), SMTPW_E_CLOSED);
     /* uninvited, while idle */
@@ -630,7 +789,7 @@ static void rfc5321_3_8_421_anywhere(void **state)
 static void rfc5321_3_2_helo_fallback(void **state)
 {
     smtpw_client *c = client(0);
-    smtpw_reply ev;
+    smtpw_event ev;
     (void)state;
     line(c, "220 old.example\r\n");
     assert_int_equal(smtpw_client_ehlo(c, "a.example", 9), 0);
@@ -653,7 +812,7 @@ static void rfc3207_4_2_starttls(void **state)
 {
     static const char *const after[] = {"250-PIPELINING\r\n", "250 AUTH PLAIN\r\n"};
     smtpw_client *c = ready(0, NULL, 0);
-    smtpw_reply ev;
+    smtpw_event ev;
     size_t used;
     (void)state;
     assert_int_equal(smtpw_client_starttls(c), SMTPW_E_NOTSUP);
@@ -665,7 +824,7 @@ static void rfc3207_4_2_starttls(void **state)
     assert_int_equal(ev.cmd, SMTPW_CMD_STARTTLS);
     assert_int_equal(smtpw_client_want(c), SMTPW_WANT_TLS);
     assert_int_equal(smtpw_client_mail(c, "a@b.example", 11, 0, 0, NULL, 0), SMTPW_E_STATE);
-    assert_int_equal(smtpw_client_recv(c, (const uint8_t *)"", 0, &used, &ev), SMTPW_CEV_NONE);
+    assert_int_equal(smtpw_client_recv(c, (const uint8_t *)"", 0, &used, &ev, sizeof ev), SMTPW_EV_NONE);
     assert_int_equal(smtpw_client_tls_started(c), 0);
     assert_int_equal(smtpw_client_extensions(c), 0);
     assert_int_equal(smtpw_client_size_limit(c), 0);
@@ -684,11 +843,10 @@ static void rfc3207_4_2_starttls(void **state)
     out_is(c, "STARTTLS\r\n");
     {
         static const char inj[] = "220 go\r\n250-evil\r\n250 AUTH PLAIN\r\n";
-        assert_int_equal(smtpw_client_recv(c, (const uint8_t *)inj, sizeof inj - 1, &used, &ev),
-                         SMTPW_CEV_REPLY);
+        assert_int_equal(smtpw_client_recv(c, (const uint8_t *)inj, sizeof inj - 1, &used, &ev, sizeof ev),
+                         SMTPW_EV_REPLY);
         assert_int_equal(used, 8);
-        assert_int_equal(smtpw_client_recv(c, (const uint8_t *)inj + 8, sizeof inj - 9, &used,
-                                           &ev),
+        assert_int_equal(smtpw_client_recv(c, (const uint8_t *)inj + 8, sizeof inj - 9, &used, &ev, sizeof ev),
                          SMTPW_E_PROTO);
         assert_int_equal(smtpw_client_tls_started(c), SMTPW_E_PROTO);
     }
@@ -736,22 +894,22 @@ static void rfc6152_encoder_8bit_safety_net(void **state)
 static void rfc5321_4_1_1_1_ehlo_keyword_events(void **state)
 {
     smtpw_client *c = client(0);
-    smtpw_reply ev;
+    smtpw_event ev;
     (void)state;
     line(c, "220 mx\r\n");
     assert_int_equal(smtpw_client_ehlo(c, "a.example", 9), 0);
     out_is(c, "EHLO a.example\r\n");
     ev = line(c, "250-mx.example greets a.example\r\n");
     assert_int_equal(ev.flags, 0);
-    assert_int_equal(ev.text.len, 27);
+    assert_int_equal(ev.arg.len, 27);
     ev = line(c, "250-X-FOO bar  baz\r\n");
-    assert_int_equal(ev.flags, SMTPW_REPLY_KEYWORD);
+    assert_int_equal(ev.flags, SMTPW_EVF_KEYWORD);
     assert_int_equal(ev.keyword.len, 5);
     assert_memory_equal(ev.keyword.ptr, "X-FOO", 5);
     assert_int_equal(ev.params.len, 8);
     assert_memory_equal(ev.params.ptr, "bar  baz", 8);
     ev = line(c, "250 2.0.0\r\n"); /* not an ehlo-line: no keyword, no enhanced */
-    assert_int_equal(ev.flags, SMTPW_REPLY_LAST);
+    assert_int_equal(ev.flags, SMTPW_EVF_LAST);
     assert_int_equal(smtpw_client_extensions(c), 0);
 }
 
@@ -759,9 +917,9 @@ static void rfc5321_4_1_1_1_ehlo_keyword_events(void **state)
 /* ---- a hostile server ---- */
 
 /* Feed n bytes (guarded) and return the recv result; *used gets the count. */
-static int feed_n(smtpw_client *c, const char *s, size_t n, size_t *used, smtpw_reply *ev)
+static int feed_n(smtpw_client *c, const char *s, size_t n, size_t *used, smtpw_event *ev)
 {
-    return smtpw_client_recv(c, guardbuf_put(s, n), n, used, ev);
+    return smtpw_client_recv(c, guardbuf_put(s, n), n, used, ev, sizeof *ev);
 }
 
 /* The pipelined flight MAIL, RCPT, DATA, handed out. */
@@ -841,20 +999,20 @@ static void rfc5321_4_5_3_1_5_reply_line_limit_exact(void **state)
 {
     static char buf[2100];
     smtpw_client *c;
-    smtpw_reply ev;
+    smtpw_event ev;
     size_t used = 99;
     (void)state;
     memset(buf, 'x', sizeof buf);
     memcpy(buf, "220 ", 4);
     memcpy(buf + 2046, "\r\n", 2);
     c = client(0);
-    assert_int_equal(feed_n(c, buf, 2048, &used, &ev), SMTPW_CEV_REPLY);
+    assert_int_equal(feed_n(c, buf, 2048, &used, &ev), SMTPW_EV_REPLY);
     assert_int_equal(used, 2048);
-    assert_int_equal(ev.text.len, 2042);
+    assert_int_equal(ev.arg.len, 2042);
     c = client(0);
     buf[2046] = 'x';
     memcpy(buf + 2047, "\r\n", 2);
-    assert_int_equal(feed_n(c, buf, 2047, &used, &ev), SMTPW_CEV_NONE);
+    assert_int_equal(feed_n(c, buf, 2047, &used, &ev), SMTPW_EV_NONE);
     assert_int_equal(used, 0);
     assert_int_equal(feed_n(c, buf, 2049, &used, &ev), SMTPW_E_PROTO);
     assert_int_equal(used, 0);
@@ -870,7 +1028,7 @@ static void rfc5321_4_5_3_1_5_reply_line_limit_exact(void **state)
 static void rfc5321_4_2_greeting_line_count_exact(void **state)
 {
     smtpw_client *c;
-    smtpw_reply ev;
+    smtpw_event ev;
     size_t used;
     int i;
     (void)state;
@@ -878,7 +1036,7 @@ static void rfc5321_4_2_greeting_line_count_exact(void **state)
     for (i = 0; i < 99; i++)
         assert_int_equal(line(c, "220-banner\r\n").flags, 0);
     ev = line(c, "220 ready\r\n");
-    assert_int_equal(ev.flags, SMTPW_REPLY_LAST);
+    assert_int_equal(ev.flags, SMTPW_EVF_LAST);
     assert_int_equal(smtpw_client_ehlo(c, "a.example", 9), 0);
     c = client(0);
     for (i = 0; i < 100; i++)
@@ -893,7 +1051,7 @@ static void rfc5321_4_2_one_octet_segments(void **state)
 {
     static const char r[] = "250-mx.example\r\n250-SIZE 0\r\n250 PIPELINING\r\n";
     smtpw_client *c = client(0);
-    smtpw_reply ev;
+    smtpw_event ev;
     size_t have = 0, off = 0, used, lines = 0;
     (void)state;
     line(c, "220 mx\r\n");
@@ -903,11 +1061,11 @@ static void rfc5321_4_2_one_octet_segments(void **state)
         int rc;
         have++;
         rc = feed_n(c, r + off, have, &used, &ev);
-        if (rc == SMTPW_CEV_NONE) {
+        if (rc == SMTPW_EV_NONE) {
             assert_int_equal(used, 0);
             continue;
         }
-        assert_int_equal(rc, SMTPW_CEV_REPLY);
+        assert_int_equal(rc, SMTPW_EV_REPLY);
         assert_int_equal(r[off + used - 1], '\n');
         assert_int_equal(used, have);
         off += used;
@@ -915,7 +1073,7 @@ static void rfc5321_4_2_one_octet_segments(void **state)
         lines++;
     }
     assert_int_equal(lines, 3);
-    assert_int_equal(ev.flags, SMTPW_REPLY_LAST | SMTPW_REPLY_KEYWORD);
+    assert_int_equal(ev.flags, SMTPW_EVF_LAST | SMTPW_EVF_KEYWORD);
     assert_int_equal(smtpw_client_extensions(c), SMTPW_EXT_SIZE | SMTPW_EXT_PIPELINING);
     assert_int_equal(smtpw_client_size_limit(c), 0);
 }
@@ -952,7 +1110,7 @@ static void rfc5321_4_1_1_1_hostile_ehlo_lists(void **state)
 {
     static char l[2048];
     smtpw_client *c = client(0);
-    smtpw_reply ev;
+    smtpw_event ev;
     size_t used, n;
     int i, k;
     (void)state;
@@ -967,13 +1125,13 @@ static void rfc5321_4_1_1_1_hostile_ehlo_lists(void **state)
             n += (size_t)snprintf(l + n, sizeof l - n, " X-M%d", k * 100 + i);
         n += (size_t)snprintf(l + n, sizeof l - n, "\r\n");
         assert_true(n < sizeof l);
-        assert_int_equal(feed_n(c, l, n, &used, &ev), SMTPW_CEV_REPLY);
+        assert_int_equal(feed_n(c, l, n, &used, &ev), SMTPW_EV_REPLY);
         assert_int_equal(used, n);
-        assert_int_equal(ev.flags, SMTPW_REPLY_KEYWORD);
+        assert_int_equal(ev.flags, SMTPW_EVF_KEYWORD);
     }
     for (i = 0; i < 87; i++) {
         n = (size_t)snprintf(l, sizeof l, "250-X-UNKNOWN-%d with params\r\n", i);
-        assert_int_equal(feed_n(c, l, n, &used, &ev), SMTPW_CEV_REPLY);
+        assert_int_equal(feed_n(c, l, n, &used, &ev), SMTPW_EV_REPLY);
     }
     line(c, "250 AUTH PLAIN login\r\n"); /* line 99 */
     assert_int_equal(smtpw_client_extensions(c), SMTPW_EXT_AUTH);
@@ -990,7 +1148,7 @@ static void rfc5321_4_1_1_1_hostile_ehlo_lists(void **state)
         n = (size_t)snprintf(l, sizeof l, "250-X-K%d\r\n", i);
         rc = feed_n(c, l, n, &used, &ev);
         if (i < 99) {
-            assert_int_equal(rc, SMTPW_CEV_REPLY);
+            assert_int_equal(rc, SMTPW_EV_REPLY);
             continue;
         }
         assert_int_equal(rc, SMTPW_E_PROTO);
@@ -1004,6 +1162,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(api_init_checks),
+        cmocka_unit_test(client_event_size_never_written_past),
+        cmocka_unit_test(client_config_older_version_gets_defaults),
+        cmocka_unit_test(client_config_init_writes_only_its_version),
+        cmocka_unit_test(contract_a_want_read_only_when_input_used_up),
+        cmocka_unit_test(api_output_null_rules),
         cmocka_unit_test(rfc5321_4_3_1_wait_for_greeting),
         cmocka_unit_test(rfc5321_3_1_refusing_greeting_only_quit),
         cmocka_unit_test(rfc5321_4_1_1_command_bytes),

@@ -197,9 +197,9 @@ static char *finish(peer *p, size_t *len)
 static const char *const two[] = {"b@y.test", "c@y.test"};
 static const char *const three[] = {"ok@y.test", "no@y.test", "later@y.test"};
 
-static void opts_for(smtpw_posix_send_opts *o, const char *const *rcpt, size_t n, const char *body)
+static void opts_for(smtpw_posix_send_config *o, const char *const *rcpt, size_t n, const char *body)
 {
-    smtpw_posix_send_opts_init(o);
+    smtpw_posix_send_config_init(o, SMTPW_POSIX_SEND_CONFIG_VERSION);
     o->helo = "client.test";
     o->from = "a@x.test";
     o->rcpt = rcpt;
@@ -209,11 +209,11 @@ static void opts_for(smtpw_posix_send_opts *o, const char *const *rcpt, size_t n
     o->timeout_ms = 3000;
 }
 
-static void run(script_fn script, smtpw_posix_send_opts *o, smtpw_posix_send_result *r,
+static void run(script_fn script, smtpw_posix_send_config *o, smtpw_posix_send_result *r,
                 char **rec)
 {
     peer p = start(script);
-    smtpw_posix_send_fd(p.fd, o, r);
+    smtpw_posix_send_fd(p.fd, o, r, sizeof *r);
     *rec = finish(&p, NULL);
 }
 
@@ -240,13 +240,13 @@ static void srv_pipelining(fake *f)
 /* RFC 2920 3.1: MAIL, RCPTs and DATA in one group; the body follows 354. */
 static void rfc2920_3_1_mail_rcpt_data_in_one_flight(void **state)
 {
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     smtpw_posix_reply rr[2];
     char *rec;
     (void)state;
     opts_for(&o, two, 2, "Subject: x\n\n.dot\nend");
-    r.rcpt = rr;
+    o.rcpt_replies = rr;
     run(srv_pipelining, &o, &r, &rec);
     assert_int_equal(r.err, 0);
     assert_int_equal(r.delivered, 1);
@@ -291,13 +291,13 @@ static void srv_mixed(fake *f)
 /* Per-recipient replies are copied out whole, multi-line ones joined. */
 static void rfc5321_3_3_per_recipient_results(void **state)
 {
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     smtpw_posix_reply rr[3];
     char *rec;
     (void)state;
     opts_for(&o, three, 3, "hi\r\n");
-    r.rcpt = rr;
+    o.rcpt_replies = rr;
     run(srv_mixed, &o, &r, &rec);
     assert_int_equal(r.err, 0);
     assert_int_equal(r.delivered, 1);
@@ -334,13 +334,13 @@ static void srv_refuse_all(fake *f)
 /* No recipient accepted: no DATA, no body, the transaction is reset. */
 static void rfc5321_3_3_no_recipient_rset_no_body(void **state)
 {
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     smtpw_posix_reply rr[2];
     char *rec;
     (void)state;
     opts_for(&o, two, 2, "body\n");
-    r.rcpt = rr;
+    o.rcpt_replies = rr;
     run(srv_refuse_all, &o, &r, &rec);
     assert_int_equal(r.err, 0);
     assert_int_equal(r.delivered, 0);
@@ -375,12 +375,12 @@ static void srv_pipelined_refuse_but_354(fake *f)
 static void rfc2920_3_1_354_without_recipient_sends_no_body(void **state)
 {
     static const char *const one[] = {"b@y.test"};
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     char *rec;
     (void)state;
     opts_for(&o, one, 1, "secret body\n");
-    r.rcpt = NULL;
+    o.rcpt_replies = NULL;
     run(srv_pipelined_refuse_but_354, &o, &r, &rec);
     assert_int_equal(r.err, 0);
     assert_int_equal(r.delivered, 0);
@@ -402,13 +402,13 @@ static void srv_421_at_mail(fake *f)
 /* RFC 5321 3.8: a 421 ends the session; the client sends nothing more. */
 static void rfc5321_3_8_421_mid_session(void **state)
 {
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     smtpw_posix_reply rr[2];
     char *rec;
     (void)state;
     opts_for(&o, two, 2, "body\n");
-    r.rcpt = rr;
+    o.rcpt_replies = rr;
     run(srv_421_at_mail, &o, &r, &rec);
     assert_int_equal(r.err, 0);
     assert_int_equal(r.delivered, 0);
@@ -435,18 +435,18 @@ static long long mono_ms(void)
 /* RFC 5321 4.5.3.2.1: the greeting wait is bounded (here by timeout_ms). */
 static void rfc5321_4_5_3_2_1_greeting_timeout(void **state)
 {
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     char *rec;
     long long t0, took;
     (void)state;
     opts_for(&o, two, 2, "body\n");
     o.timeout_ms = 200;
-    r.rcpt = NULL;
+    o.rcpt_replies = NULL;
     t0 = mono_ms();
     {
         peer p = start(srv_silent);
-        assert_int_equal(smtpw_posix_send_fd(p.fd, &o, &r), SMTPW_E_TIMEOUT);
+        assert_int_equal(smtpw_posix_send_fd(p.fd, &o, &r, sizeof r), SMTPW_E_TIMEOUT);
         took = mono_ms() - t0;
         rec = finish(&p, NULL);
     }
@@ -473,7 +473,7 @@ static void srv_silent_after_body(fake *f)
 static void rfc5321_4_5_3_2_6_data_termination_timeout(void **state)
 {
     static const char *const one[] = {"b@y.test"};
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     char *rec;
     long long t0, took;
@@ -481,10 +481,10 @@ static void rfc5321_4_5_3_2_6_data_termination_timeout(void **state)
     (void)state;
     opts_for(&o, one, 1, "body\n");
     o.timeout_ms = 200;
-    r.rcpt = NULL;
+    o.rcpt_replies = NULL;
     t0 = mono_ms();
     p = start(srv_silent_after_body);
-    assert_int_equal(smtpw_posix_send_fd(p.fd, &o, &r), SMTPW_E_TIMEOUT);
+    assert_int_equal(smtpw_posix_send_fd(p.fd, &o, &r, sizeof r), SMTPW_E_TIMEOUT);
     took = mono_ms() - t0;
     rec = finish(&p, NULL);
     assert_int_equal(r.err, SMTPW_E_TIMEOUT);
@@ -514,12 +514,12 @@ static void srv_drop_after_body(fake *f)
 static void rfc5321_4_1_1_4_dropped_after_data(void **state)
 {
     static const char *const one[] = {"b@y.test"};
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     char *rec;
     (void)state;
     opts_for(&o, one, 1, "body\n");
-    r.rcpt = NULL;
+    o.rcpt_replies = NULL;
     run(srv_drop_after_body, &o, &r, &rec);
     assert_int_equal(r.err, SMTPW_E_IO);
     assert_int_equal(r.delivered, 0);
@@ -552,12 +552,12 @@ static void srv_ehlo_502(fake *f)
 static void rfc5321_4_1_4_helo_after_ehlo_502(void **state)
 {
     static const char *const one[] = {"b@y.test"};
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     char *rec;
     (void)state;
     opts_for(&o, one, 1, "x");
-    r.rcpt = NULL;
+    o.rcpt_replies = NULL;
     run(srv_ehlo_502, &o, &r, &rec);
     assert_int_equal(r.err, 0);
     assert_int_equal(r.delivered, 1);
@@ -577,12 +577,12 @@ static void srv_greeting_554(fake *f)
 static void rfc5321_3_1_554_greeting_then_quit(void **state)
 {
     static const char *const one[] = {"b@y.test"};
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     char *rec;
     (void)state;
     opts_for(&o, one, 1, "x\n");
-    r.rcpt = NULL;
+    o.rcpt_replies = NULL;
     run(srv_greeting_554, &o, &r, &rec);
     assert_int_equal(r.err, 0);
     assert_int_equal(r.stage, SMTPW_CMD_GREETING);
@@ -631,7 +631,7 @@ static const smtpw_posix_io ftls_io = {ftls_read, ftls_write, ftls_starttls, NUL
 
 static const char *const one_rcpt[] = {"b@y.test"};
 
-static void tls_opts(smtpw_posix_send_opts *o, ftls *t, uint32_t policy)
+static void tls_opts(smtpw_posix_send_config *o, ftls *t, uint32_t policy)
 {
     opts_for(o, one_rcpt, 1, "hi\n");
     memset(t, 0, sizeof *t);
@@ -669,7 +669,7 @@ static void srv_inject(fake *f)
     srv_txn(f);
 }
 
-static void trace_log(void *arg, int dir, const char *line, size_t len)
+static void trace_log(void *arg, uint32_t dir, const char *line, size_t len)
 {
     char *log = arg;
     size_t n = strlen(log);
@@ -687,7 +687,7 @@ static void trace_log(void *arg, int dir, const char *line, size_t len)
 static void rfc3207_4_2_injected_reply_discarded_then_ehlo(void **state)
 {
     static const char before[] = "EHLO client.test\r\nSTARTTLS\r\n";
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     ftls t;
     char *rec, log[2048] = "";
@@ -697,9 +697,9 @@ static void rfc3207_4_2_injected_reply_discarded_then_ehlo(void **state)
     tls_opts(&o, &t, SMTPW_POSIX_TLS_REQUIRE);
     o.trace = trace_log;
     o.trace_arg = log;
-    r.rcpt = NULL;
+    o.rcpt_replies = NULL;
     p = start(srv_inject);
-    assert_int_equal(smtpw_posix_send_fd(p.fd, &o, &r), 0);
+    assert_int_equal(smtpw_posix_send_fd(p.fd, &o, &r, sizeof r), 0);
     rec = finish(&p, &reclen);
     assert_int_equal(r.err, 0);
     assert_int_equal(r.delivered, 1);
@@ -732,13 +732,13 @@ static void srv_no_starttls(fake *f)
  * says why.  Opportunistic goes on in clear and never calls the hook. */
 static void rfc3207_4_require_not_offered_no_mail(void **state)
 {
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     ftls t;
     char *rec;
     (void)state;
     tls_opts(&o, &t, SMTPW_POSIX_TLS_REQUIRE);
-    r.rcpt = NULL;
+    o.rcpt_replies = NULL;
     run(srv_no_starttls, &o, &r, &rec);
     assert_int_equal(r.err, SMTPW_E_TLS);
     assert_int_equal(r.delivered, 0);
@@ -773,13 +773,13 @@ static void srv_454(fake *f)
  * opportunistic sends MAIL without a new EHLO; required quits. */
 static void rfc3207_4_454_opportunistic_continues_required_quits(void **state)
 {
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     ftls t;
     char *rec;
     (void)state;
     tls_opts(&o, &t, SMTPW_POSIX_TLS_OPPORTUNISTIC);
-    r.rcpt = NULL;
+    o.rcpt_replies = NULL;
     run(srv_454, &o, &r, &rec);
     assert_int_equal(r.err, 0);
     assert_int_equal(r.delivered, 1);
@@ -812,14 +812,14 @@ static void srv_tls_then_wait(fake *f)
  * SMTPW_E_TLS, reply code 0, and not one more byte in clear (no QUIT). */
 static void rfc3207_4_failed_handshake_ends_silently(void **state)
 {
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     ftls t;
     char *rec;
     (void)state;
     tls_opts(&o, &t, SMTPW_POSIX_TLS_OPPORTUNISTIC);
     t.fail = 1;
-    r.rcpt = NULL;
+    o.rcpt_replies = NULL;
     run(srv_tls_then_wait, &o, &r, &rec);
     assert_int_equal(r.err, SMTPW_E_TLS);
     assert_int_equal(r.delivered, 0);
@@ -837,33 +837,111 @@ static void srv_offers_starttls(fake *f)
     srv_txn(f);
 }
 
-/* The default stays plaintext, and a version 1 options struct (which has
- * no tls field) is never read past its end: no STARTTLS either way. */
-static void tls_never_by_default_and_for_version_1(void **state)
+/* The default stays plaintext: no STARTTLS although offered. */
+static void tls_never_by_default(void **state)
 {
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
-    ftls t;
     char *rec;
     (void)state;
     opts_for(&o, one_rcpt, 1, "hi\n");
-    assert_int_equal(o.version, 2);
+    assert_int_equal(o.version, SMTPW_POSIX_SEND_CONFIG_VERSION);
     assert_int_equal(o.tls, SMTPW_POSIX_TLS_NEVER);
-    r.rcpt = NULL;
     run(srv_offers_starttls, &o, &r, &rec);
     assert_int_equal(r.delivered, 1);
     assert_null(strstr(rec, "STARTTLS"));
     free(rec);
+}
 
-    tls_opts(&o, &t, SMTPW_POSIX_TLS_REQUIRE);
-    o.version = 1;
-    run(srv_offers_starttls, &o, &r, &rec);
+/* api.md B: a config is read only as far as its version goes.  A version
+ * 1 struct followed by garbage runs as if the rest were the defaults (no
+ * byte past it is read: the garbage would say TLS REQUIRE and a bad
+ * io); version 0 and a version newer than the library are
+ * SMTPW_E_VERSION before a byte is sent. */
+static void send_config_older_version(void **state)
+{
+    union {
+        smtpw_posix_send_config cfg;
+        unsigned char bytes[sizeof(smtpw_posix_send_config) + 64];
+    } u;
+    smtpw_posix_send_result r;
+    int sv[2];
+    char *rec, c;
+    (void)state;
+    memset(&u, 0xA5, sizeof u);
+    opts_for(&u.cfg, one_rcpt, 1, "hi\n");
+    u.cfg.version = 1; /* what a 1.0 caller passes */
+    run(srv_offers_starttls, &u.cfg, &r, &rec);
     assert_int_equal(r.err, 0);
     assert_int_equal(r.delivered, 1);
-    assert_int_equal(t.handshakes, 0);
-    assert_string_equal(rec, "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
-                             "RCPT TO:<b@y.test>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n");
+    assert_null(strstr(rec, "STARTTLS"));
     free(rec);
+
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    u.cfg.version = 0;
+    assert_int_equal(smtpw_posix_send_fd(sv[0], &u.cfg, &r, sizeof r), SMTPW_E_VERSION);
+    assert_int_equal(r.err, SMTPW_E_VERSION);
+    u.cfg.version = SMTPW_POSIX_SEND_CONFIG_VERSION + 1;
+    assert_int_equal(smtpw_posix_send_fd(sv[0], &u.cfg, &r, sizeof r), SMTPW_E_VERSION);
+    assert_int_equal(smtpw_posix_send("127.0.0.1", "1", &u.cfg, &r, sizeof r), SMTPW_E_VERSION);
+    assert_int_equal(recv(sv[1], &c, 1, MSG_DONTWAIT), -1);
+    close(sv[0]);
+    close(sv[1]);
+
+    /* config_init writes that version's bytes and no more */
+    memset(&u, 0xA5, sizeof u);
+    assert_int_equal(smtpw_posix_send_config_init(&u.cfg, 1), 0);
+    assert_int_equal(u.cfg.version, 1);
+    assert_int_equal(u.cfg.tls, SMTPW_POSIX_TLS_NEVER);
+    assert_string_equal(u.cfg.from, "");
+    assert_null(u.cfg.rcpt_replies);
+    assert_int_equal(u.bytes[sizeof u.cfg], 0xA5);
+    assert_int_equal(u.bytes[sizeof u.bytes - 1], 0xA5);
+    memset(&u, 0xA5, sizeof u);
+    assert_int_equal(smtpw_posix_send_config_init(&u.cfg, 0), SMTPW_E_VERSION);
+    assert_int_equal(smtpw_posix_send_config_init(&u.cfg, SMTPW_POSIX_SEND_CONFIG_VERSION + 1),
+                     SMTPW_E_VERSION);
+    assert_int_equal(u.bytes[0], 0xA5);
+    assert_int_equal(smtpw_posix_send_config_init(NULL, 1), SMTPW_E_INVALID_ARG);
+}
+
+/* api.md B: the result is written up to the caller's size and no further
+ * (an older caller's smaller struct), and zero-filled past the library's
+ * own (a newer caller's bigger one). */
+static void send_result_size_never_written_past(void **state)
+{
+    smtpw_posix_send_config o;
+    union {
+        smtpw_posix_send_result res;
+        unsigned char bytes[sizeof(smtpw_posix_send_result) + 32];
+    } u;
+    size_t small = offsetof(smtpw_posix_send_result, reply);
+    char *rec;
+    peer p;
+    (void)state;
+    opts_for(&o, one_rcpt, 1, "hi\n");
+    memset(&u, 0xA5, sizeof u);
+    p = start(srv_offers_starttls);
+    assert_int_equal(smtpw_posix_send_fd(p.fd, &o, &u.res, small), 0);
+    rec = finish(&p, NULL);
+    free(rec);
+    assert_int_equal(u.res.err, 0);
+    assert_int_equal(u.res.delivered, 1);
+    assert_int_equal(u.res.stage, SMTPW_CMD_BODY);
+    assert_int_equal(u.bytes[small], 0xA5); /* reply.code untouched */
+    assert_int_equal(u.bytes[sizeof u.bytes - 1], 0xA5);
+
+    memset(&u, 0xA5, sizeof u);
+    p = start(srv_offers_starttls);
+    assert_int_equal(smtpw_posix_send_fd(p.fd, &o, &u.res, sizeof u.bytes), 0);
+    rec = finish(&p, NULL);
+    free(rec);
+    assert_int_equal(u.res.reply.code, 250);
+    assert_int_equal(u.bytes[sizeof u.res], 0);
+    assert_int_equal(u.bytes[sizeof u.bytes - 1], 0);
+
+    /* NULL result: nothing to write into */
+    assert_int_equal(smtpw_posix_send_fd(-1, &o, NULL, sizeof u.res), SMTPW_E_INVALID_ARG);
 }
 
 /* Bad policies are refused before a byte is sent: an unknown value, and
@@ -871,24 +949,24 @@ static void tls_never_by_default_and_for_version_1(void **state)
  * hooks is allowed (it runs, and here meets a closed peer). */
 static void tls_policy_checked_before_sending(void **state)
 {
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     int sv[2];
     char c;
     (void)state;
     opts_for(&o, one_rcpt, 1, "hi\n");
-    r.rcpt = NULL;
+    o.rcpt_replies = NULL;
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     o.tls = 3;
-    assert_int_equal(smtpw_posix_send_fd(sv[0], &o, &r), SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_posix_send_fd(sv[0], &o, &r, sizeof r), SMTPW_E_INVALID_ARG);
     assert_int_equal(r.err, SMTPW_E_INVALID_ARG);
     o.tls = SMTPW_POSIX_TLS_REQUIRE; /* io NULL: plain, no starttls hook */
-    assert_int_equal(smtpw_posix_send_fd(sv[0], &o, &r), SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_posix_send_fd(sv[0], &o, &r, sizeof r), SMTPW_E_INVALID_ARG);
     assert_int_equal(recv(sv[1], &c, 1, MSG_DONTWAIT), -1);
     assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
     close(sv[1]);
     o.tls = SMTPW_POSIX_TLS_OPPORTUNISTIC;
-    assert_int_equal(smtpw_posix_send_fd(sv[0], &o, &r), SMTPW_E_IO);
+    assert_int_equal(smtpw_posix_send_fd(sv[0], &o, &r, sizeof r), SMTPW_E_IO);
     close(sv[0]);
 }
 
@@ -932,7 +1010,7 @@ static void body_in_large_writes_with_the_terminator(void **state)
     static const char *const one[] = {"b@y.test"};
     smtpw_posix_io io;
     write_log w;
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     char *body = malloc(200001), *rec;
     size_t i, reclen, body_writes = 0;
@@ -948,9 +1026,9 @@ static void body_in_large_writes_with_the_terminator(void **state)
     opts_for(&o, one, 1, body);
     o.io = &io;
     o.io_ctx = &w;
-    r.rcpt = NULL;
+    o.rcpt_replies = NULL;
     p = start(srv_big);
-    smtpw_posix_send_fd(p.fd, &o, &r);
+    smtpw_posix_send_fd(p.fd, &o, &r, sizeof r);
     rec = finish(&p, &reclen);
     assert_int_equal(r.err, 0);
     assert_int_equal(r.delivered, 1);
@@ -1006,7 +1084,7 @@ static void srv_trickle(fake *f)
 /* Every reply in 1-octet TCP segments: the same session as in one piece. */
 static void rfc5321_4_2_replies_in_one_octet_segments(void **state)
 {
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     char *rec;
     (void)state;
@@ -1043,7 +1121,7 @@ static void srv_endless(fake *f)
  * long before the timeout and without buffering it. */
 static void rfc5321_4_5_3_1_5_endless_reply_line(void **state)
 {
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     char *rec;
     long long t0;
@@ -1076,7 +1154,7 @@ static void srv_data_250(fake *f)
  * sent, not even QUIT. */
 static void rfc5321_4_3_2_data_answered_250(void **state)
 {
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     char *rec;
     (void)state;
@@ -1120,14 +1198,14 @@ static void srv_early_421(fake *f)
  * session with the message refused. */
 static void rfc5321_4_1_1_4_reply_before_the_dot(void **state)
 {
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     smtpw_posix_reply rr[1];
     char *rec;
     (void)state;
     memset(&r, 0, sizeof r);
     opts_for(&o, one_rcpt, 1, "hi\n");
-    r.rcpt = rr;
+    o.rcpt_replies = rr;
     run(srv_early_250, &o, &r, &rec);
     assert_int_equal(r.err, SMTPW_E_PROTO);
     assert_int_equal(r.delivered, 0);
@@ -1159,7 +1237,7 @@ static void srv_helo_only(fake *f)
  * end; "localhost" only where there is no address. */
 static void rfc5321_4_1_4_default_helo_address_literal(void **state)
 {
-    smtpw_posix_send_opts o;
+    smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     peer p;
     char *rec;
@@ -1168,7 +1246,7 @@ static void rfc5321_4_1_4_default_helo_address_literal(void **state)
     opts_for(&o, one_rcpt, 1, "hi\n");
     o.helo = NULL;
     p = start_tcp(srv_helo_only);
-    smtpw_posix_send_fd(p.fd, &o, &r);
+    smtpw_posix_send_fd(p.fd, &o, &r, sizeof r);
     rec = finish(&p, NULL);
     assert_int_equal(r.stage, SMTPW_CMD_EHLO);
     assert_string_equal(rec, "EHLO [127.0.0.1]\r\nQUIT\r\n");
@@ -1387,7 +1465,7 @@ static void rfc1035_4_1_1_header_and_rfc7505_null_mx(void **state)
     hdr(&p, 5, 0x8380, 0); /* TC */
     assert_int_equal(parse(&p, 5, mx, 2), SMTPW_E_DNS);
     hdr(&p, 5, 0x8183, 0); /* NXDOMAIN */
-    assert_int_equal(parse(&p, 5, mx, 2), SMTPW_E_NOTSUP);
+    assert_int_equal(parse(&p, 5, mx, 2), SMTPW_E_NXDOMAIN);
     hdr(&p, 5, 0x8182, 0); /* SERVFAIL */
     assert_int_equal(parse(&p, 5, mx, 2), SMTPW_E_DNS);
     hdr(&p, 5, 0x8180, 0); /* NOERROR, no MX: the implicit MX applies */
@@ -1564,6 +1642,33 @@ static void dns_unusable(int ns, const struct sockaddr_in *to, uint16_t id, int 
     send_pkt(ns, &p, to);
 }
 
+static void dns_nx_then_null(int ns, const struct sockaddr_in *to, uint16_t id, int n)
+{
+    pkt p;
+    if (n == 0) {
+        hdr(&p, id, 0x8183, 0); /* NXDOMAIN */
+    } else {
+        hdr(&p, id, 0x8180, 1);
+        mx_rr(&p, 0, "\x00", 1); /* RFC 7505: "." */
+    }
+    send_pkt(ns, &p, to);
+}
+
+/* A domain that does not exist is SMTPW_E_NXDOMAIN (RFC 1035 4.1.1 rcode
+ * 3), a null MX is SMTPW_E_NOMAIL (RFC 7505 3): two permanent failures
+ * with their own codes, no longer SMTPW_E_NOTSUP (api.md C). */
+static void rfc7505_3_null_mx_nomail_and_nxdomain(void **state)
+{
+    smtpw_posix_mx mx[4];
+    char ns[64];
+    pid_t pid;
+    (void)state;
+    pid = dns_start(dns_nx_then_null, 2, ns, sizeof ns);
+    assert_int_equal(smtpw_posix_mx_lookup("example.test", ns, 3000, mx, 4), SMTPW_E_NXDOMAIN);
+    assert_int_equal(smtpw_posix_mx_lookup("example.test", ns, 3000, mx, 4), SMTPW_E_NOMAIL);
+    dns_finish(pid);
+}
+
 /* RFC 5321 5.1: an exchanger named by an IP literal in disguise, or
  * localhost (RFC 6761 6.3), is skipped; when no usable one is left the
  * lookup fails rather than falling back to the implicit MX. */
@@ -1579,7 +1684,7 @@ static void rfc5321_5_1_literal_and_localhost_mx_skipped(void **state)
     assert_int_equal(mx[0].pref, 20);
     assert_string_equal(mx[0].host, "mx.example.test");
     /* none usable: permanent, as a null MX (RFC 7505 1) */
-    assert_int_equal(smtpw_posix_mx_lookup("example.test", ns, 3000, mx, 8), SMTPW_E_NOTSUP);
+    assert_int_equal(smtpw_posix_mx_lookup("example.test", ns, 3000, mx, 8), SMTPW_E_NOMAIL);
     dns_finish(pid);
     /* the packet parser itself reports every record */
     hdr(&p, 1, 0x8180, 1);
@@ -1693,8 +1798,8 @@ static void rfc5321_2_3_5_single_label_mx_skipped(void **state)
     assert_int_equal(smtpw_posix_mx_lookup("example.test", ns, 3000, mx, 8), 1);
     assert_int_equal(mx[0].pref, 9);
     assert_string_equal(mx[0].host, "mx.example.test");
-    assert_int_equal(smtpw_posix_mx_lookup("example.test", ns, 3000, mx, 8), SMTPW_E_NOTSUP);
-    assert_int_equal(smtpw_posix_mx_lookup("intranet", ns, 3000, mx, 8), SMTPW_E_NOTSUP);
+    assert_int_equal(smtpw_posix_mx_lookup("example.test", ns, 3000, mx, 8), SMTPW_E_NOMAIL);
+    assert_int_equal(smtpw_posix_mx_lookup("intranet", ns, 3000, mx, 8), SMTPW_E_NOMAIL);
     dns_finish(pid);
 }
 
@@ -1736,11 +1841,11 @@ static void rfc5321_5_1_loopback_exchanger_addresses_refused(void **state)
     pid_t pid;
     (void)state;
     pid = dns_start(dns_local_addrs, 6, ns, sizeof ns);
-    assert_int_equal(smtpw_posix_addr_lookup("mx.example.test", ns, 3000, a, 16), 2);
+    assert_int_equal(smtpw_posix_addr_lookup("mx.example.test", ns, 3000, 0, a, 16), 2);
     assert_string_equal(a[0].host, "2001:db8::7");
     assert_string_equal(a[1].host, "192.0.2.7");
-    assert_int_equal(smtpw_posix_addr_lookup("mx.example.test", ns, 3000, a, 16), 0);
-    assert_int_equal(smtpw_posix_addr_lookup_flags("mx.example.test", ns, 3000,
+    assert_int_equal(smtpw_posix_addr_lookup("mx.example.test", ns, 3000, 0, a, 16), 0);
+    assert_int_equal(smtpw_posix_addr_lookup("mx.example.test", ns, 3000,
                                                    SMTPW_POSIX_SEND_ALLOW_LOOPBACK_MX, a, 16),
                      7);
     assert_string_equal(a[0].host, "::1");
@@ -1776,8 +1881,8 @@ static void rfc1035_4_1_3_rejected_answer_contributes_no_address(void **state)
     pid_t pid;
     (void)state;
     pid = dns_start(dns_bad_aaaa, 4, ns, sizeof ns);
-    assert_int_equal(smtpw_posix_addr_lookup("mx.example.test", ns, 3000, a, 4), SMTPW_E_PROTO);
-    assert_int_equal(smtpw_posix_addr_lookup("mx.example.test", ns, 3000, a, 4), SMTPW_E_PROTO);
+    assert_int_equal(smtpw_posix_addr_lookup("mx.example.test", ns, 3000, 0, a, 4), SMTPW_E_PROTO);
+    assert_int_equal(smtpw_posix_addr_lookup("mx.example.test", ns, 3000, 0, a, 4), SMTPW_E_PROTO);
     dns_finish(pid);
 }
 
@@ -1799,7 +1904,10 @@ int main(void)
         cmocka_unit_test(rfc3207_4_require_not_offered_no_mail),
         cmocka_unit_test(rfc3207_4_454_opportunistic_continues_required_quits),
         cmocka_unit_test(rfc3207_4_failed_handshake_ends_silently),
-        cmocka_unit_test(tls_never_by_default_and_for_version_1),
+        cmocka_unit_test(tls_never_by_default),
+        cmocka_unit_test(send_config_older_version),
+        cmocka_unit_test(send_result_size_never_written_past),
+        cmocka_unit_test(rfc7505_3_null_mx_nomail_and_nxdomain),
         cmocka_unit_test(tls_policy_checked_before_sending),
         cmocka_unit_test(rfc5321_4_2_replies_in_one_octet_segments),
         cmocka_unit_test(rfc5321_4_5_3_1_5_endless_reply_line),

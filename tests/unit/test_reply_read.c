@@ -31,7 +31,7 @@ static smtpw_client *fresh(uint32_t max_line, uint32_t max_lines)
 {
     smtpw_client_config cfg;
     smtpw_client *c;
-    smtpw_client_config_init(&cfg);
+    smtpw_client_config_init(&cfg, SMTPW_CLIENT_CONFIG_VERSION);
     if (max_line)
         cfg.max_reply_line = max_line;
     if (max_lines)
@@ -41,16 +41,16 @@ static smtpw_client *fresh(uint32_t max_line, uint32_t max_lines)
 }
 
 /* recv on a guarded copy of s; returns the result and sets *used. */
-static int recv_g(smtpw_client *c, const char *s, size_t len, size_t *used, smtpw_reply *ev)
+static int recv_g(smtpw_client *c, const char *s, size_t len, size_t *used, smtpw_event *ev)
 {
     const uint8_t *p = guardbuf_put(s, len);
-    int r = smtpw_client_recv(c, p, len, used, ev);
-    if (r == SMTPW_CEV_REPLY) {
+    int r = smtpw_client_recv(c, p, len, used, ev, sizeof *ev);
+    if (r == SMTPW_EV_REPLY) {
         /* spans stay inside the input */
         assert_true((const uint8_t *)ev->line.ptr >= p);
         assert_true((const uint8_t *)ev->line.ptr + ev->line.len <= p + len);
-        assert_true((const uint8_t *)ev->text.ptr >= p);
-        assert_true((const uint8_t *)ev->text.ptr + ev->text.len <= p + len);
+        assert_true((const uint8_t *)ev->arg.ptr >= p);
+        assert_true((const uint8_t *)ev->arg.ptr + ev->arg.len <= p + len);
     }
     return r;
 }
@@ -193,29 +193,29 @@ static void rfc5321_4_2_recv_event_fields(void **state)
 {
     static const char g[] = "220 2.0.0 mx.example ESMTP\r\n";
     smtpw_client *c = fresh(0, 0);
-    smtpw_reply ev;
+    smtpw_event ev;
     size_t used;
     (void)state;
-    assert_int_equal(recv_g(c, g, sizeof g - 1, &used, &ev), SMTPW_CEV_REPLY);
+    assert_int_equal(recv_g(c, g, sizeof g - 1, &used, &ev), SMTPW_EV_REPLY);
     assert_int_equal(used, sizeof g - 1);
     assert_int_equal(ev.cmd, SMTPW_CMD_GREETING);
     assert_int_equal(ev.code, 220);
-    assert_int_equal(ev.flags, SMTPW_REPLY_LAST | SMTPW_REPLY_ENHANCED);
+    assert_int_equal(ev.flags, SMTPW_EVF_LAST | SMTPW_EVF_ENHANCED);
     assert_int_equal(ev.enh_class, 2);
     assert_int_equal(ev.enh_subject, 0);
     assert_int_equal(ev.enh_detail, 0);
     assert_int_equal(ev.line.len, sizeof g - 3);
-    assert_int_equal(ev.text.len, 16);
-    assert_memory_equal(ev.text.ptr, "mx.example ESMTP", 16);
+    assert_int_equal(ev.arg.len, 16);
+    assert_memory_equal(ev.arg.ptr, "mx.example ESMTP", 16);
 }
 
 static void noop_out(smtpw_client *c)
 {
     size_t n;
     static const char g[] = "220 mx\r\n";
-    smtpw_reply ev;
+    smtpw_event ev;
     size_t used;
-    assert_int_equal(recv_g(c, g, sizeof g - 1, &used, &ev), SMTPW_CEV_REPLY);
+    assert_int_equal(recv_g(c, g, sizeof g - 1, &used, &ev), SMTPW_EV_REPLY);
     assert_int_equal(smtpw_client_noop(c), 0);
     smtpw_client_output(c, &n);
     smtpw_client_output_ack(c, n);
@@ -227,24 +227,24 @@ static void rfc5321_4_2_1_same_code_every_line(void **state)
     static const char ok[] = "250-a\r\n250-\r\n250\r\n";
     static const char mixed[] = "250-a\r\n251 b\r\n";
     smtpw_client *c = fresh(0, 0);
-    smtpw_reply ev;
+    smtpw_event ev;
     size_t used, off = 0;
     int i;
     (void)state;
     noop_out(c);
     for (i = 0; i < 3; i++) {
-        assert_int_equal(recv_g(c, ok + off, sizeof ok - 1 - off, &used, &ev), SMTPW_CEV_REPLY);
+        assert_int_equal(recv_g(c, ok + off, sizeof ok - 1 - off, &used, &ev), SMTPW_EV_REPLY);
         assert_int_equal(ev.cmd, SMTPW_CMD_NOOP);
-        assert_int_equal(ev.flags & SMTPW_REPLY_LAST, i == 2 ? SMTPW_REPLY_LAST : 0u);
+        assert_int_equal(ev.flags & SMTPW_EVF_LAST, i == 2 ? SMTPW_EVF_LAST : 0u);
         off += used;
     }
     assert_int_equal(off, sizeof ok - 1);
-    assert_int_equal(ev.text.len, 0);
+    assert_int_equal(ev.arg.len, 0);
     assert_int_equal(smtpw_client_pending(c), 0);
 
     c = fresh(0, 0);
     noop_out(c);
-    assert_int_equal(recv_g(c, mixed, sizeof mixed - 1, &used, &ev), SMTPW_CEV_REPLY);
+    assert_int_equal(recv_g(c, mixed, sizeof mixed - 1, &used, &ev), SMTPW_EV_REPLY);
     assert_int_equal(recv_g(c, mixed + used, sizeof mixed - 1 - used, &used, &ev),
                      SMTPW_E_PROTO);
     assert_int_equal(used, 0);
@@ -258,19 +258,19 @@ static void rfc5321_4_2_1_same_code_every_line(void **state)
 static void config_max_reply_lines(void **state)
 {
     smtpw_client *c = fresh(0, 3);
-    smtpw_reply ev;
+    smtpw_event ev;
     size_t used;
     (void)state;
     noop_out(c);
-    assert_int_equal(recv_g(c, "250-1\r\n", 7, &used, &ev), SMTPW_CEV_REPLY);
-    assert_int_equal(recv_g(c, "250-2\r\n", 7, &used, &ev), SMTPW_CEV_REPLY);
-    assert_int_equal(recv_g(c, "250 3\r\n", 7, &used, &ev), SMTPW_CEV_REPLY); /* 3 is fine */
+    assert_int_equal(recv_g(c, "250-1\r\n", 7, &used, &ev), SMTPW_EV_REPLY);
+    assert_int_equal(recv_g(c, "250-2\r\n", 7, &used, &ev), SMTPW_EV_REPLY);
+    assert_int_equal(recv_g(c, "250 3\r\n", 7, &used, &ev), SMTPW_EV_REPLY); /* 3 is fine */
     assert_int_equal(smtpw_client_noop(c), 0);
     smtpw_client_output(c, &used);
     smtpw_client_output_ack(c, used);
-    assert_int_equal(recv_g(c, "250-1\r\n", 7, &used, &ev), SMTPW_CEV_REPLY);
-    assert_int_equal(recv_g(c, "250-2\r\n", 7, &used, &ev), SMTPW_CEV_REPLY);
-    assert_int_equal(recv_g(c, "250-3\r\n", 7, &used, &ev), SMTPW_CEV_REPLY);
+    assert_int_equal(recv_g(c, "250-1\r\n", 7, &used, &ev), SMTPW_EV_REPLY);
+    assert_int_equal(recv_g(c, "250-2\r\n", 7, &used, &ev), SMTPW_EV_REPLY);
+    assert_int_equal(recv_g(c, "250-3\r\n", 7, &used, &ev), SMTPW_EV_REPLY);
     assert_int_equal(recv_g(c, "250-4\r\n", 7, &used, &ev), SMTPW_E_PROTO);
     assert_int_equal(used, 0);
 }
@@ -281,12 +281,12 @@ static void config_over_long_line_public(void **state)
 {
     char buf[600];
     smtpw_client *c = fresh(512, 0);
-    smtpw_reply ev;
+    smtpw_event ev;
     size_t used = 99;
     (void)state;
     memset(buf, 'x', sizeof buf);
     memcpy(buf, "220 ", 4);
-    assert_int_equal(recv_g(c, buf, 511, &used, &ev), SMTPW_CEV_NONE);
+    assert_int_equal(recv_g(c, buf, 511, &used, &ev), SMTPW_EV_NONE);
     assert_int_equal(used, 0);
     assert_int_equal(recv_g(c, buf, 512, &used, &ev), SMTPW_E_PROTO);
     assert_int_equal(used, 0);
@@ -302,13 +302,13 @@ static void rfc5321_4_2_every_split(void **state)
     (void)state;
     for (split = 0; split <= n; split++) {
         smtpw_client *c = fresh(0, 0);
-        smtpw_reply ev;
+        smtpw_event ev;
         size_t have = 0, used, lines = 0;
         size_t avail = split; /* bytes the "network" delivered so far */
         while (have < n) {
             int rc = recv_g(c, r + have, avail - have, &used, &ev);
-            assert_true(rc == SMTPW_CEV_REPLY || rc == SMTPW_CEV_NONE);
-            if (rc == SMTPW_CEV_NONE) {
+            assert_true(rc == SMTPW_EV_REPLY || rc == SMTPW_EV_NONE);
+            if (rc == SMTPW_EV_NONE) {
                 assert_int_equal(used, 0);
                 assert_true(avail < n);
                 avail = n; /* the rest arrives */
@@ -320,8 +320,8 @@ static void rfc5321_4_2_every_split(void **state)
             lines++;
         }
         assert_int_equal(lines, 3);
-        assert_int_equal(ev.flags, SMTPW_REPLY_LAST | SMTPW_REPLY_ENHANCED);
-        assert_int_equal(ev.text.len, 5);
+        assert_int_equal(ev.flags, SMTPW_EVF_LAST | SMTPW_EVF_ENHANCED);
+        assert_int_equal(ev.arg.len, 5);
         assert_int_equal(smtpw_client_pending(c), 0);
     }
 }
@@ -334,11 +334,11 @@ static void rfc5321_4_2_prefixes_consume_nothing(void **state)
     (void)state;
     for (k = 0; k < sizeof r - 1; k++) {
         smtpw_client *c = fresh(0, 0);
-        smtpw_reply ev;
+        smtpw_event ev;
         size_t used = 99;
-        assert_int_equal(recv_g(c, r, k, &used, &ev), SMTPW_CEV_NONE);
+        assert_int_equal(recv_g(c, r, k, &used, &ev), SMTPW_EV_NONE);
         assert_int_equal(used, 0);
-        assert_int_equal(ev.type, SMTPW_CEV_NONE);
+        assert_int_equal(ev.type, SMTPW_EV_NONE);
     }
 }
 

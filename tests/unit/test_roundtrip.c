@@ -171,12 +171,12 @@ static void pump(void)
             progress = 1;
         }
         while (W.s2clen) {
-            smtpw_reply ev;
-            int r = smtpw_client_recv(W.c, W.s2c, W.s2clen, &used, &ev);
+            smtpw_event ev;
+            int r = smtpw_client_recv(W.c, W.s2c, W.s2clen, &used, &ev, sizeof ev);
             assert_true(r >= 0 || r == SMTPW_E_CLOSED);
-            if (r != SMTPW_CEV_REPLY)
+            if (r != SMTPW_EV_REPLY)
                 break;
-            if (ev.cmd == SMTPW_CMD_RCPT && (ev.flags & SMTPW_REPLY_LAST)) {
+            if (ev.cmd == SMTPW_CMD_RCPT && (ev.flags & SMTPW_EVF_LAST)) {
                 assert_int_equal(ev.code, W.e->refuse[ev.index] ? 550 : 250);
                 if (ev.code == 250)
                     W.accepted_events++;
@@ -348,7 +348,7 @@ static void roundtrip_random_sessions(void **state)
         scfg.hostname_len = 10;
         if (rnd(3) == 0)
             scfg.flags |= SMTPW_SERVER_NO_PIPELINING;
-        smtpw_client_config_init(&ccfg);
+        smtpw_client_config_init(&ccfg, SMTPW_CLIENT_CONFIG_VERSION);
         if (rnd(4) == 0)
             ccfg.flags |= SMTPW_CLIENT_NO_PIPELINING;
         assert_int_equal(smtpw_server_init(W.smem, sizeof W.smem, &scfg, &W.s), 0);
