@@ -257,10 +257,10 @@ static void add_trace_headers(session *s)
 static void reply(session *s, unsigned code, const char *text)
 {
     smtpw_server *core = smtpw_posix_server_core(s->conn);
-    int rc = smtpw_server_reply(core, code, NULL, text, text ? strlen(text) : 0);
+    int rc = smtpw_server_reply(core, code, NULL, 0, text, text ? strlen(text) : 0);
     if (rc < 0) {
         fprintf(stderr, "smtpwire-server: reply %u refused: %s\n", code, smtpw_strerror(rc));
-        (void)smtpw_server_reply(core, code >= 500 ? 554 : 451, NULL, NULL, 0);
+        (void)smtpw_server_reply(core, code >= 500 ? 554 : 451, NULL, 0, NULL, 0);
     }
 }
 
@@ -434,13 +434,13 @@ static void session_end(session *s)
 }
 
 /* Step a session until it waits; handle its events. */
-static void run_session(session *s, int revents)
+static void run_session(session *s, short revents)
 {
     smtpw_event ev;
     int rc;
     if (s->dead)
         return;
-    while ((rc = smtpw_posix_server_step(s->conn, revents, s->srv->now, &ev)) > 0) {
+    while ((rc = smtpw_posix_server_step(s->conn, revents, s->srv->now, &ev, sizeof ev)) > 0) {
         revents = 0;
         on_event(s, &ev);
     }
@@ -777,7 +777,7 @@ int main(int argc, char **argv)
     uint32_t timeout_s = 0;
     struct sigaction sa;
 
-    smtpw_server_config_init(&srv.cfg);
+    smtpw_server_config_init(&srv.cfg, SMTPW_SERVER_CONFIG_VERSION);
     default_hostname(srv.hostname, sizeof srv.hostname);
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
@@ -873,7 +873,7 @@ int main(int argc, char **argv)
     scratch = (uint8_t *)malloc(SCRATCH_LEN);
     pool = (uint8_t *)malloc((size_t)POOL_SLOTS * 512u);
     shmem = malloc(smtpw_posix_shared_sizeof());
-    smtpw_posix_shared_config_init(&scfg);
+    smtpw_posix_shared_config_init(&scfg, SMTPW_POSIX_SHARED_CONFIG_VERSION);
     scfg.scratch = scratch;
     scfg.scratch_len = SCRATCH_LEN;
     scfg.pool = pool;
@@ -958,7 +958,7 @@ int main(int argc, char **argv)
         for (n = 0, k = 2; n < srv.nsess && k < np; n++, k++) {
             session *s = srv.sess[n];
             uint64_t d = smtpw_posix_server_deadline(s->conn);
-            int rev = rc > 0 ? pfd[k].revents : 0;
+            short rev = rc > 0 ? pfd[k].revents : 0;
             if (rev || (d && d <= srv.now))
                 run_session(s, rev);
         }

@@ -91,7 +91,7 @@ int tls_active(const void *session)
 }
 
 /* Map an OpenSSL failure to the hook convention. */
-static int tls_err(SSL *ssl, int r, unsigned *wait)
+static int tls_err(SSL *ssl, int r, uint32_t *wait)
 {
     switch (SSL_get_error(ssl, r)) {
     case SSL_ERROR_WANT_READ:
@@ -108,7 +108,7 @@ static int tls_err(SSL *ssl, int r, unsigned *wait)
     }
 }
 
-static int h_read(void *ctx, int fd, uint8_t *buf, size_t cap, size_t *got, unsigned *wait)
+static int h_read(void *ctx, int fd, uint8_t *buf, size_t cap, size_t *got, uint32_t *wait)
 {
     tls_session *t = (tls_session *)ctx;
     int r;
@@ -120,7 +120,7 @@ static int h_read(void *ctx, int fd, uint8_t *buf, size_t cap, size_t *got, unsi
 }
 
 static int h_write(void *ctx, int fd, const uint8_t *buf, size_t len, size_t *sent,
-                   unsigned *wait)
+                   uint32_t *wait)
 {
     tls_session *t = (tls_session *)ctx;
     int r;
@@ -172,7 +172,7 @@ static void note_failure(tls_session *t, int r)
         snprintf(t->err, sizeof t->err, "handshake failed");
 }
 
-static int h_starttls(void *ctx, int fd, unsigned *wait)
+static int h_starttls(void *ctx, int fd, uint32_t *wait)
 {
     tls_session *t = (tls_session *)ctx;
     int r;
@@ -223,7 +223,7 @@ static void h_close(void *ctx, int fd)
     (void)close(fd);
 }
 
-static const smtpw_posix_io tls_hooks = {h_read, h_write, h_starttls, h_pending, h_close};
+static const smtpw_posix_io tls_hooks = {SMTPW_POSIX_IO_VERSION, h_read, h_write, h_starttls, h_pending, h_close};
 
 const smtpw_posix_io *tls_io(void)
 {

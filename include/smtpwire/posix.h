@@ -24,7 +24,7 @@
  *     poll(); now = smtpw_posix_now_ms();
  *     for each session with revents, or whose deadline passed:
  *       rev = pfd.revents;
- *       while ((r = smtpw_posix_server_step(c, rev, now, &ev)) > 0) {
+ *       while ((r = smtpw_posix_server_step(c, rev, now, &ev, sizeof ev)) > 0) {
  *           rev = 0;
  *           handle ev, copying what you keep of its spans (valid until the
  *           next step of any session); answer it with
@@ -47,7 +47,9 @@ extern "C" {
 /* ---- I/O hooks (shared by the server and client halves) ---- */
 
 /**
- * How the adapter moves bytes.  One table can serve every connection; the
+ * How the adapter moves bytes, version 1 (`version` first: set it to
+ * SMTPW_POSIX_IO_VERSION; the adapter refuses a table of a version it does
+ * not know with SMTPW_E_VERSION).  One table can serve every connection; the
  * per-connection state goes in `ctx` (given to the adapter beside the
  * table).  A TLS layer (OpenSSL, mbedTLS...) implements these over the
  * socket; before its handshake it passes bytes through in the clear, which
@@ -68,11 +70,13 @@ extern "C" {
  * close: end the connection (TLS close_notify, free the TLS state, close
  *   fd).  NULL: the adapter calls close(fd).
  */
+#define SMTPW_POSIX_IO_VERSION 1
 typedef struct smtpw_posix_io {
-    int (*read)(void *ctx, int fd, uint8_t *buf, size_t cap, size_t *got, unsigned *wait);
+    uint32_t version; /* SMTPW_POSIX_IO_VERSION */
+    int (*read)(void *ctx, int fd, uint8_t *buf, size_t cap, size_t *got, uint32_t *wait);
     int (*write)(void *ctx, int fd, const uint8_t *buf, size_t len, size_t *sent,
-                 unsigned *wait);
-    int (*starttls)(void *ctx, int fd, unsigned *wait);
+                 uint32_t *wait);
+    int (*starttls)(void *ctx, int fd, uint32_t *wait);
     size_t (*pending)(void *ctx);
     void (*close)(void *ctx, int fd);
 } smtpw_posix_io;
@@ -80,11 +84,11 @@ typedef struct smtpw_posix_io {
 /** Plain read(2) in the smtpw_posix_io read-hook convention (ctx unused;
  *  EINTR is retried).  Usable by TLS hooks before their handshake. */
 SMTPW_API int smtpw_posix_plain_read(void *ctx, int fd, uint8_t *buf, size_t cap, size_t *got,
-                                     unsigned *wait);
+                                     uint32_t *wait);
 
 /** Plain send(2) with MSG_NOSIGNAL in the write-hook convention. */
 SMTPW_API int smtpw_posix_plain_write(void *ctx, int fd, const uint8_t *buf, size_t len,
-                                      size_t *sent, unsigned *wait);
+                                      size_t *sent, uint32_t *wait);
 
 /** The hook table for a plain socket: the two functions above, no TLS.
  *  Static storage, read-only. */
@@ -100,15 +104,16 @@ SMTPW_API uint64_t smtpw_posix_now_ms(void);
 typedef struct smtpw_posix_shared smtpw_posix_shared; /* opaque, one per loop */
 typedef struct smtpw_posix_server smtpw_posix_server; /* opaque, one per session */
 
-#define SMTPW_POSIX_SHARED_CONFIG_VERSION 1u
+/* The newest smtpw_posix_shared_config version this header knows. */
+#define SMTPW_POSIX_SHARED_CONFIG_VERSION 1
 
 /* smtpw_posix_shared_config.flags */
 #define SMTPW_POSIX_NO_MALLOC 0x01u /* never call malloc: a hold larger than a slot, or
                                        with the pool empty, ends that session (NOBUF) */
 
 /**
- * Memory shared by every session of one loop (one thread).  Fill with
- * smtpw_posix_shared_config_init(), then set the buffers.  Append-only.
+ * Memory shared by every session of one loop (one thread), version 1.  Fill
+ * with smtpw_posix_shared_config_init(), then set the buffers.  Append-only.
  *
  * scratch: every read lands here; recommended 65536, at least 2048 and at
  *   least twice the sessions' max_command_line.  Event spans point into it.
@@ -137,8 +142,11 @@ typedef struct smtpw_posix_shared_config {
     uint32_t timeout_ms; /* default 0: RFC values */
 } smtpw_posix_shared_config;
 
-/** Fill cfg with defaults (no buffers: set scratch before init). */
-SMTPW_API void smtpw_posix_shared_config_init(smtpw_posix_shared_config *cfg);
+/** Fill cfg with the defaults of config version `version` (pass
+ *  SMTPW_POSIX_SHARED_CONFIG_VERSION; no buffers: set scratch before init),
+ *  writing exactly that version's fields.  Returns 0, SMTPW_E_INVALID_ARG
+ *  for a NULL cfg, SMTPW_E_VERSION for an unknown version. */
+SMTPW_API int smtpw_posix_shared_config_init(smtpw_posix_shared_config *cfg, uint32_t version);
 
 /** Bytes of caller memory for one smtpw_posix_shared. */
 SMTPW_API size_t smtpw_posix_shared_sizeof(void);
@@ -146,9 +154,9 @@ SMTPW_API size_t smtpw_posix_shared_sizeof(void);
 /**
  * Set up the shared state in mem (smtpw_posix_shared_sizeof() bytes,
  * pointer-aligned).  Nothing to tear down once every session is closed.
- * Returns 0; SMTPW_E_NOBUF when memlen is too small; SMTPW_E_VERSION;
- * SMTPW_E_INVALID_ARG for NULLs, a scratch below 2048 bytes, or a slot_size
- * below 16.
+ * Returns 0; SMTPW_E_NOBUF when memlen is too small; SMTPW_E_VERSION for
+ * a cfg->version other than 1; SMTPW_E_INVALID_ARG for NULLs, a scratch
+ * below 2048 bytes, or a slot_size below 16.
  */
 SMTPW_API int smtpw_posix_shared_init(void *mem, size_t memlen,
                                       const smtpw_posix_shared_config *cfg,
@@ -161,13 +169,15 @@ SMTPW_API size_t smtpw_posix_server_sizeof(void);
 /**
  * Start a session on fd, a connected socket the caller made non-blocking
  * (O_NONBLOCK).  Initialises the core in the same memory with cfg (see
- * smtpw_server_init(); cfg->hostname must outlive the session) and queues
+ * smtpw_server_init(): NULL for the defaults; cfg->hostname must outlive
+ * the session) and queues
  * its greeting, which the first step writes.  io and io_ctx: the hooks
  * (smtpw_posix_io_plain() for plain TCP) and their per-connection state;
  * both must outlive the session.  now_ms starts the first timeout.
  * The session owns fd from here on: the adapter closes it.
  *
- * Returns 0; SMTPW_E_NOBUF when memlen is too small; SMTPW_E_INVALID_ARG
+ * Returns 0; SMTPW_E_NOBUF when memlen is too small; SMTPW_E_VERSION for
+ * an io table whose version is not SMTPW_POSIX_IO_VERSION; SMTPW_E_INVALID_ARG
  * for NULLs, fd < 0, hooks without read/write, or a shared scratch buffer
  * shorter than twice cfg->max_command_line; any error of
  * smtpw_server_init().  On error fd is left open.
@@ -195,6 +205,9 @@ SMTPW_API smtpw_server *smtpw_posix_server_core(smtpw_posix_server *c);
  * now_ms: the caller's clock (smtpw_posix_now_ms()); checked against the
  *   deadline and used to set the next one.
  *
+ * ev, evsize: the caller's event and its sizeof, as for smtpw_server_recv()
+ *   (never a byte written past evsize).
+ *
  * Returns an SMTPW_EV_* > 0 with *ev filled: handle it, then call step
  * again.  Decision events (want() has SMTPW_WANT_REPLY) may be answered
  * right away or later; until answered, the session reads nothing and has
@@ -208,7 +221,9 @@ SMTPW_API smtpw_server *smtpw_posix_server_core(smtpw_posix_server *c);
  * next step, not when the core consumes its last byte.  So copy what you
  * keep before stepping any session, above all for a verdict you defer
  * (the example server copies the EHLO name and the paths at once).
- * SMTPW_EV_STARTTLS is returned after the TLS handshake succeeded.
+ * SMTPW_EV_TLS_STARTED is returned after the STARTTLS handshake succeeded
+ * (the core's SMTPW_EV_STARTTLS is handled inside: the adapter runs the
+ * handshake hook itself).
  * Returns 0 when it must wait: poll for smtpw_posix_server_events() or
  * until smtpw_posix_server_deadline(), or answer the pending event.
  * Returns < 0 when the session is over and fd is closed: SMTPW_E_CLOSED
@@ -216,10 +231,10 @@ SMTPW_API smtpw_server *smtpw_posix_server_core(smtpw_posix_server *c);
  * was tried), SMTPW_E_IO, SMTPW_E_TLS, SMTPW_E_NOBUF (no memory to keep
  * unconsumed input).  A message not yet answered at DATA_END is lost then:
  * discard it.  Further calls return the same code.  SMTPW_E_INVALID_ARG
- * for NULL c or ev (nothing happens then).
+ * for NULL c or ev or evsize < 16 (nothing happens then).
  */
-SMTPW_API int smtpw_posix_server_step(smtpw_posix_server *c, int revents, uint64_t now_ms,
-                                      smtpw_event *ev);
+SMTPW_API int smtpw_posix_server_step(smtpw_posix_server *c, short revents, uint64_t now_ms,
+                                      smtpw_event *ev, size_t evsize);
 
 /** The poll() events to wait for (POLLIN, POLLOUT or both), or 0 when
  *  only the application can move the session on (a pending reply): then

@@ -52,7 +52,7 @@ extern "C" {
  * counted as if present for a bare address), SMTPW_E_INVALID_ARG when text
  * or out is NULL.
  */
-SMTPW_API int smtpw_path_parse(const char *text, size_t len, unsigned options,
+SMTPW_API int smtpw_path_parse(const char *text, size_t len, uint32_t options,
                                smtpw_path *out, size_t *consumed);
 
 /**
@@ -71,7 +71,7 @@ SMTPW_API int smtpw_path_local_unquote(const smtpw_path *path, char *out, size_t
  * checked against IDNA2008).  Address literals are not domains here.
  * Returns 0, SMTPW_E_SYNTAX, SMTPW_E_TOOLONG or SMTPW_E_INVALID_ARG (NULL).
  */
-SMTPW_API int smtpw_domain_check(const char *text, size_t len, unsigned options);
+SMTPW_API int smtpw_domain_check(const char *text, size_t len, uint32_t options);
 
 /**
  * Check an address literal including its brackets ("[192.0.2.1]",
@@ -96,7 +96,7 @@ SMTPW_API int smtpw_address_literal_check(const char *text, size_t len, uint32_t
  * Returns 0 and sets *outlen; SMTPW_E_SYNTAX, SMTPW_E_TOOLONG (4.5.3.1
  * limits on the rendered form), SMTPW_E_NOBUF, SMTPW_E_INVALID_ARG (NULL).
  */
-SMTPW_API int smtpw_path_render(const char *mailbox, size_t len, unsigned options, char *out,
+SMTPW_API int smtpw_path_render(const char *mailbox, size_t len, uint32_t options, char *out,
                                 size_t cap, size_t *outlen);
 
 /**
@@ -158,8 +158,8 @@ SMTPW_API int smtpw_base64_decode(const char *in, size_t len, uint8_t *out, size
  * and consumed may be NULL.
  * Returns 0, SMTPW_E_SYNTAX or SMTPW_E_INVALID_ARG (text NULL).
  */
-SMTPW_API int smtpw_enhanced_parse(const char *text, size_t len, unsigned *cls,
-                                   unsigned *subject, unsigned *detail, size_t *consumed);
+SMTPW_API int smtpw_enhanced_parse(const char *text, size_t len, uint32_t *cls,
+                                   uint32_t *subject, uint32_t *detail, size_t *consumed);
 
 #ifdef __cplusplus
 }

@@ -19,7 +19,7 @@
 #endif
 
 int smtpw_posix_plain_read(void *ctx, int fd, uint8_t *buf, size_t cap, size_t *got,
-                           unsigned *wait)
+                           uint32_t *wait)
 {
     ssize_t n;
     (void)ctx;
@@ -41,7 +41,7 @@ int smtpw_posix_plain_read(void *ctx, int fd, uint8_t *buf, size_t cap, size_t *
 }
 
 int smtpw_posix_plain_write(void *ctx, int fd, const uint8_t *buf, size_t len, size_t *sent,
-                            unsigned *wait)
+                            uint32_t *wait)
 {
     ssize_t n;
     (void)ctx;
@@ -61,7 +61,7 @@ int smtpw_posix_plain_write(void *ctx, int fd, const uint8_t *buf, size_t len, s
 }
 
 static const smtpw_posix_io plain_io = {
-    smtpw_posix_plain_read, smtpw_posix_plain_write, NULL, NULL, NULL,
+    SMTPW_POSIX_IO_VERSION, smtpw_posix_plain_read, smtpw_posix_plain_write, NULL, NULL, NULL,
 };
 
 const smtpw_posix_io *smtpw_posix_io_plain(void)

@@ -59,7 +59,7 @@ struct smtpw_posix_server {
     uint64_t credit; /* body-like bytes consumed since the deadline was last set */
     size_t in_len;
     uint32_t flags;
-    unsigned wait; /* SMTPW_WANT_READ/WRITE the blocked hook asked for */
+    uint32_t wait; /* SMTPW_WANT_READ/WRITE the blocked hook asked for */
     int fd;
     int err; /* the terminal result, or an error to report at the next step */
 };
@@ -71,13 +71,17 @@ struct smtpw_posix_server {
 
 static const uint8_t no_input[1] = {0};
 
-void smtpw_posix_shared_config_init(smtpw_posix_shared_config *cfg)
+int smtpw_posix_shared_config_init(smtpw_posix_shared_config *cfg, uint32_t version)
 {
     if (!cfg)
-        return;
+        return SMTPW_E_INVALID_ARG;
+    if (version != 1)
+        return SMTPW_E_VERSION;
+    /* version 1 is the whole struct (README "API conventions") */
     memset(cfg, 0, sizeof *cfg);
-    cfg->version = SMTPW_POSIX_SHARED_CONFIG_VERSION;
+    cfg->version = version;
     cfg->slot_size = 512;
+    return 0;
 }
 
 size_t smtpw_posix_shared_sizeof(void)
@@ -93,7 +97,7 @@ int smtpw_posix_shared_init(void *mem, size_t memlen, const smtpw_posix_shared_c
         return SMTPW_E_INVALID_ARG;
     if (memlen < sizeof *sh)
         return SMTPW_E_NOBUF;
-    if (cfg->version != SMTPW_POSIX_SHARED_CONFIG_VERSION)
+    if (cfg->version != 1)
         return SMTPW_E_VERSION;
     if (!cfg->scratch || cfg->scratch_len < 2048 || cfg->slot_size < 16 ||
         (cfg->pool_len && !cfg->pool))
@@ -222,7 +226,7 @@ static int abort_with(smtpw_posix_server *c, int err)
     smtpw_server *core = CORE(c);
     const uint8_t *out;
     size_t len = 0, sent = 0;
-    unsigned wait = 0;
+    uint32_t wait = 0;
     (void)smtpw_server_shutdown(core);
     out = smtpw_server_output(core, &len);
     if (len && !(c->flags & (F_WBLOCK | F_HANDSHAKE)))
@@ -230,17 +234,17 @@ static int abort_with(smtpw_posix_server *c, int err)
     return finish(c, err);
 }
 
-static uint64_t timeout_ms(const smtpw_posix_server *c, int kind)
+static uint64_t timeout_ms(const smtpw_posix_server *c, uint32_t kind)
 {
     if (c->sh->timeout_ms)
         return c->sh->timeout_ms;
-    return (uint64_t)smtpw_timeout_seconds((uint32_t)kind) * 1000u;
+    return (uint64_t)smtpw_timeout_seconds(kind) * 1000u;
 }
 
 /* Which timeout runs while the session waits for the peer. */
-static int waiting_kind(const smtpw_posix_server *c)
+static uint32_t waiting_kind(const smtpw_posix_server *c)
 {
-    int kind = smtpw_server_timeout(CCORE(c));
+    uint32_t kind = smtpw_server_timeout(CCORE(c));
     if (kind == SMTPW_TIMEOUT_NONE && (c->flags & (F_WBLOCK | F_HANDSHAKE)))
         kind = SMTPW_TIMEOUT_SERVER; /* a peer that does not read or handshake */
     return kind;
@@ -257,8 +261,13 @@ int smtpw_posix_server_init(void *mem, size_t memlen, smtpw_posix_shared *shared
 {
     smtpw_posix_server *c;
     smtpw_server *core;
-    int rc, kind;
-    if (!mem || !shared || !cfg || !io || !io->read || !io->write || !out || fd < 0)
+    uint32_t kind;
+    int rc;
+    if (!mem || !shared || !io || !out || fd < 0)
+        return SMTPW_E_INVALID_ARG;
+    if (io->version != 1)
+        return SMTPW_E_VERSION;
+    if (!io->read || !io->write)
         return SMTPW_E_INVALID_ARG;
     if (memlen < smtpw_posix_server_sizeof())
         return SMTPW_E_NOBUF;
@@ -266,7 +275,7 @@ int smtpw_posix_server_init(void *mem, size_t memlen, smtpw_posix_shared *shared
     if (rc < 0)
         return rc;
     /* A partial command line plus a read must fit the scratch buffer. */
-    if ((size_t)cfg->max_command_line * 2u > shared->scratch_len)
+    if ((size_t)(cfg ? cfg->max_command_line : SMTPW_MAX_COMMAND_LINE) * 2u > shared->scratch_len)
         return SMTPW_E_INVALID_ARG;
     c = (smtpw_posix_server *)mem;
     memset(c, 0, sizeof *c);
@@ -293,7 +302,7 @@ static int do_read(smtpw_posix_server *c, size_t *got)
     smtpw_posix_server *o = sh->owner;
     size_t have = c->in_len, cap;
     int rc;
-    unsigned wait = SMTPW_WANT_READ;
+    uint32_t wait = SMTPW_WANT_READ;
     *got = 0;
     if (o && o != c && park(o) < 0) {
         /* o's bytes are lost: end o at its next step (deadline 1 = now). */
@@ -330,7 +339,7 @@ static int do_read(smtpw_posix_server *c, size_t *got)
 /* Start or continue the STARTTLS handshake (RFC 3207 4). */
 static int handshake(smtpw_posix_server *c)
 {
-    unsigned wait = 0;
+    uint32_t wait = 0;
     int rc;
     if (!(c->flags & F_HANDSHAKE)) {
         /* Plaintext pipelined after STARTTLS must never reach the TLS
@@ -359,29 +368,30 @@ static int handshake(smtpw_posix_server *c)
     return 0;
 }
 
-/* Run (or go on with) the STARTTLS handshake: SMTPW_EV_STARTTLS once it is
- * done, SMTPW_E_AGAIN while it waits for the socket; otherwise the session
- * is over and its error comes back. */
-static int tls_step(smtpw_posix_server *c, smtpw_event *ev)
+/* Run (or go on with) the STARTTLS handshake: SMTPW_EV_TLS_STARTED once it
+ * is done, SMTPW_E_AGAIN while it waits for the socket; otherwise the
+ * session is over and its error comes back. */
+static int tls_step(smtpw_posix_server *c, smtpw_event *ev, size_t evsize)
 {
     int rc = handshake(c);
     if (rc == SMTPW_E_AGAIN)
         return rc;
     if (rc != 0)
         return finish(c, rc);
-    memset(ev, 0, sizeof *ev);
-    ev->type = SMTPW_EV_STARTTLS;
+    memset(ev, 0, evsize); /* all of it is the caller's (api.md B) */
+    ev->type = SMTPW_EV_TLS_STARTED;
     ev->cmd = SMTPW_CMD_STARTTLS;
     c->flags |= F_PROGRESS;
-    return SMTPW_EV_STARTTLS;
+    return SMTPW_EV_TLS_STARTED;
 }
 
-int smtpw_posix_server_step(smtpw_posix_server *c, int revents, uint64_t now_ms,
-                            smtpw_event *ev)
+int smtpw_posix_server_step(smtpw_posix_server *c, short revents, uint64_t now_ms,
+                            smtpw_event *ev, size_t evsize)
 {
     smtpw_server *core;
-    int rc, kind, progress = 0, core_closed = 0;
-    if (!c || !ev)
+    uint32_t kind;
+    int rc, progress = 0, core_closed = 0;
+    if (!c || !ev || evsize < offsetof(smtpw_event, arg))
         return SMTPW_E_INVALID_ARG;
     if (c->flags & F_CLOSED)
         return c->err;
@@ -403,21 +413,24 @@ int smtpw_posix_server_step(smtpw_posix_server *c, int revents, uint64_t now_ms,
     if (c->flags & F_HANDSHAKE) {
         if (revents == 0 && !(c->deadline && now_ms >= c->deadline))
             goto idle;
-        rc = tls_step(c, ev);
+        rc = tls_step(c, ev, evsize);
         if (rc != SMTPW_E_AGAIN)
             return rc;
         goto idle;
     }
 
     for (;;) {
-        unsigned want = smtpw_server_want(core);
+        uint32_t want = smtpw_server_want(core);
         const uint8_t *out;
         size_t used = 0, outlen = 0, got = 0;
-        unsigned wait = SMTPW_WANT_WRITE;
+        uint32_t wait = SMTPW_WANT_WRITE;
 
         /* 1. Let the core work through what it has. */
         if (!(want & SMTPW_WANT_REPLY)) {
-            rc = smtpw_server_recv(core, c->in_len ? c->in : no_input, c->in_len, &used, ev);
+            /* The core goes through input that makes no event (NOOP...)
+             * by itself; NONE means it cannot go on (api.md A). */
+            rc = smtpw_server_recv(core, c->in_len ? c->in : no_input, c->in_len, &used, ev,
+                                   evsize);
             if (used) {
                 consume(c, used);
                 /* Body bytes and dropped bytes only earn credit; a command
@@ -428,7 +441,7 @@ int smtpw_posix_server_step(smtpw_posix_server *c, int revents, uint64_t now_ms,
                     progress = 1;
             }
             if (rc == SMTPW_EV_STARTTLS) {
-                rc = tls_step(c, ev);
+                rc = tls_step(c, ev, evsize);
                 if (rc != SMTPW_E_AGAIN)
                     return rc;
                 progress = 1;
@@ -469,7 +482,7 @@ int smtpw_posix_server_step(smtpw_posix_server *c, int revents, uint64_t now_ms,
         if ((want & SMTPW_WANT_CLOSE) || core_closed)
             return finish(c, SMTPW_E_CLOSED);
         if (want & SMTPW_WANT_TLS) {
-            rc = tls_step(c, ev);
+            rc = tls_step(c, ev, evsize);
             if (rc != SMTPW_E_AGAIN)
                 return rc;
             progress = 1;
@@ -518,7 +531,7 @@ idle:
 
 short smtpw_posix_server_events(const smtpw_posix_server *c)
 {
-    unsigned want, wait = 0;
+    uint32_t want, wait = 0;
     short ev = 0;
     if (!c || (c->flags & F_CLOSED) || c->err)
         return 0;

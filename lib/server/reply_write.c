@@ -22,29 +22,26 @@ int smtpw__reply_write_text_ok(const char *text, size_t len)
     return 1;
 }
 
-size_t smtpw__reply_write_enh_len(const char *enh, unsigned code)
+int smtpw__reply_write_enh_ok(const char *enh, size_t len, unsigned code)
 {
-    size_t i = 0;
-    int part;
+    size_t i, part;
     /* class is 2, 4 or 5 (RFC 3463 3.1): never on a 3xx reply */
-    if (enh == NULL || code < 200 || code > 599 || code / 100 == 3 ||
-        enh[0] != (char)('0' + code / 100))
-        return 0;
-    if (enh[1] != '.')
+    if (enh == NULL || len < 5 || code < 200 || code > 599 || code / 100 == 3 ||
+        enh[0] != (char)('0' + code / 100) || enh[1] != '.')
         return 0;
     i = 2;
     for (part = 0; part < 2; part++) {
         size_t d = 0;
-        while (enh[i] >= '0' && enh[i] <= '9' && d < 4) {
+        while (i < len && enh[i] >= '0' && enh[i] <= '9') {
             i++;
             d++;
         }
-        if (d == 0 || d > 3)
+        if (d == 0 || d > 3) /* subject and detail: 1 to 3 digits (RFC 3463 2) */
             return 0;
-        if (part == 0 && enh[i++] != '.')
+        if (part == 0 && (i >= len || enh[i++] != '.'))
             return 0;
     }
-    return enh[i] == '\0' ? i : 0;
+    return i == len;
 }
 
 size_t smtpw__reply_write_u64(char *out, uint64_t v)

@@ -22,11 +22,11 @@ int smtpw__reply_write_code_ok(unsigned code);
 int smtpw__reply_write_text_ok(const char *text, size_t len);
 
 /**
- * Length of enh when it is an enhanced status code "class.subject.detail"
- * (RFC 3463 2: 1 to 3 digits each) ending at its NUL, whose class is the
- * first digit of code (RFC 2034 4); else 0.
+ * Non-zero when enh[0, len) is an enhanced status code "class.subject.detail"
+ * (RFC 3463 2: 1 to 3 digits each), nothing more, whose class is the first
+ * digit of code (RFC 2034 4).
  */
-size_t smtpw__reply_write_enh_len(const char *enh, unsigned code);
+int smtpw__reply_write_enh_ok(const char *enh, size_t len, unsigned code);
 
 /**
  * Write one reply line: code, '-' when more lines follow else SP, then

@@ -3,24 +3,24 @@
 #include "smtpwire/syntax.h"
 
 /* 1 to 3 digits at p; returns how many, 0 if none or more than 3. */
-static size_t digits(const char *p, const char *end, unsigned *v)
+static size_t digits(const char *p, const char *end, uint32_t *v)
 {
     size_t n = 0;
     *v = 0;
     while (p + n < end && p[n] >= '0' && p[n] <= '9') {
         if (n == 3)
             return 0;
-        *v = *v * 10 + (unsigned)(p[n] - '0');
+        *v = *v * 10 + (uint32_t)(p[n] - '0');
         n++;
     }
     return n;
 }
 
-int smtpw_enhanced_parse(const char *text, size_t len, unsigned *cls, unsigned *subject,
-                         unsigned *detail, size_t *consumed)
+int smtpw_enhanced_parse(const char *text, size_t len, uint32_t *cls, uint32_t *subject,
+                         uint32_t *detail, size_t *consumed)
 {
     const char *p, *end;
-    unsigned c, s, d;
+    uint32_t c, s, d;
     size_t n;
     if (consumed)
         *consumed = 0;
@@ -31,7 +31,7 @@ int smtpw_enhanced_parse(const char *text, size_t len, unsigned *cls, unsigned *
     /* class = "2" / "4" / "5" */
     if (len < 5 || (p[0] != '2' && p[0] != '4' && p[0] != '5') || p[1] != '.')
         return SMTPW_E_SYNTAX;
-    c = (unsigned)(p[0] - '0');
+    c = (uint32_t)(p[0] - '0');
     p += 2;
     if ((n = digits(p, end, &s)) == 0)
         return SMTPW_E_SYNTAX;

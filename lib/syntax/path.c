@@ -315,7 +315,7 @@ static void empty_spans(smtpw_path *out, smtpw_span z)
 
 #define SPAN(a, b) smtpw__span((const char *)(a), (size_t)((b) - (a)))
 
-int smtpw_path_parse(const char *text, size_t len, unsigned options, smtpw_path *out,
+int smtpw_path_parse(const char *text, size_t len, uint32_t options, smtpw_path *out,
                      size_t *consumed)
 {
     ptr b, p, end, ms, ls, le, ds;
@@ -512,7 +512,7 @@ int smtpw_path_local_unquote(const smtpw_path *path, char *out, size_t cap, size
     return SMTPW_OK;
 }
 
-int smtpw_domain_check(const char *text, size_t len, unsigned options)
+int smtpw_domain_check(const char *text, size_t len, uint32_t options)
 {
     uint32_t flags = 0;
     ptr e;
@@ -543,7 +543,7 @@ int smtpw_address_literal_check(const char *text, size_t len, uint32_t *kind)
     return SMTPW_OK;
 }
 
-int smtpw_path_render(const char *mailbox, size_t len, unsigned options, char *out, size_t cap,
+int smtpw_path_render(const char *mailbox, size_t len, uint32_t options, char *out, size_t cap,
                       size_t *outlen)
 {
     ptr b = (ptr)mailbox, p, at = NULL, lb = NULL, end;

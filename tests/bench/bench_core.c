@@ -111,7 +111,7 @@ static smtpw_server *server_new(void)
     smtpw_server_config cfg;
     smtpw_server *s;
     int r;
-    smtpw_server_config_init(&cfg);
+    smtpw_server_config_init(&cfg, SMTPW_SERVER_CONFIG_VERSION);
     cfg.max_message_size = 0;
     cfg.max_recipients = 1000000;
     cfg.max_errors = 1000000;
@@ -138,7 +138,7 @@ static void server_feed(smtpw_server *s, const char *data, size_t len, size_t wi
         int r;
         if (avail == 0 || avail > (size_t)(end - p))
             avail = (size_t)(end - p) < window ? (size_t)(end - p) : window;
-        r = smtpw_server_recv(s, p, avail, &used, &ev);
+        r = smtpw_server_recv(s, p, avail, &used, &ev, sizeof ev);
         if (r < 0)
             die("server_recv", r);
         p += used;
@@ -149,7 +149,7 @@ static void server_feed(smtpw_server *s, const char *data, size_t len, size_t wi
         else if (r == SMTPW_EV_DATA_END)
             st->messages++;
         if (smtpw_server_want(s) & SMTPW_WANT_REPLY) {
-            r = smtpw_server_reply(s, 0, NULL, NULL, 0);
+            r = smtpw_server_reply(s, 0, NULL, 0, NULL, 0);
             if (r)
                 die("server_reply", r);
         }

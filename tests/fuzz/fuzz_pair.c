@@ -269,7 +269,7 @@ static int plan(struct pair *P, const uint8_t *data, size_t size)
     b1 = u8(&r);
     b2 = u8(&r);
 
-    smtpw_server_config_init(&P->scfg);
+    smtpw_server_config_init(&P->scfg, SMTPW_SERVER_CONFIG_VERSION);
     P->scfg.hostname = "mx.example";
     P->scfg.hostname_len = 10;
     P->scfg.flags = b0 & (SMTPW_SERVER_NO_PIPELINING | SMTPW_SERVER_NO_8BITMIME |
@@ -428,9 +428,9 @@ static void answer(struct pair *P, smtpw_server *s, int ev, unsigned code)
     }
     /* Raw bytes: the server must refuse any text a client would reject
      * (RFC 5321 4.2), so a refusal here falls back to the default text. */
-    r = smtpw_server_reply(s, code, NULL, tl ? text : NULL, tl);
+    r = smtpw_server_reply(s, code, NULL, 0, tl ? text : NULL, tl);
     if (r == SMTPW_E_INVALID_ARG && tl)
-        r = smtpw_server_reply(s, code, NULL, NULL, 0);
+        r = smtpw_server_reply(s, code, NULL, 0, NULL, 0);
     CHECK(r == 0);
     (void)ev;
 }
@@ -586,7 +586,7 @@ static int server_step(struct pair *P, smtpw_server *s)
         if (P->s_closed)
             return progress;
         have = P->c2s_avail - P->c2s_off;
-        r = smtpw_server_recv(s, P->c2s + P->c2s_off, have, &used, &ev);
+        r = smtpw_server_recv(s, P->c2s + P->c2s_off, have, &used, &ev, sizeof ev);
         if (r == SMTPW_E_CLOSED) {
             CHECK(used == 0 && (smtpw_server_want(s) & SMTPW_WANT_CLOSE));
             P->s_closed = 1;

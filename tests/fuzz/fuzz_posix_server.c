@@ -90,7 +90,7 @@ static struct {
 
 /* ---- the fake peer, through the hooks ---- */
 
-static int h_read(void *ctx, int fd, uint8_t *buf, size_t cap, size_t *got, unsigned *wait)
+static int h_read(void *ctx, int fd, uint8_t *buf, size_t cap, size_t *got, uint32_t *wait)
 {
     sess *s = (sess *)ctx;
     size_t n = F.tlen - s->rpos;
@@ -120,7 +120,7 @@ static int h_read(void *ctx, int fd, uint8_t *buf, size_t cap, size_t *got, unsi
 }
 
 static int h_write(void *ctx, int fd, const uint8_t *buf, size_t len, size_t *sent,
-                   unsigned *wait)
+                   uint32_t *wait)
 {
     sess *s = (sess *)ctx;
     volatile uint8_t sink = 0;
@@ -140,7 +140,7 @@ static int h_write(void *ctx, int fd, const uint8_t *buf, size_t len, size_t *se
     return 0;
 }
 
-static int h_starttls(void *ctx, int fd, unsigned *wait)
+static int h_starttls(void *ctx, int fd, uint32_t *wait)
 {
     sess *s = (sess *)ctx;
     (void)fd;
@@ -164,7 +164,7 @@ static void h_close(void *ctx, int fd)
     (void)fd;
 }
 
-static const smtpw_posix_io hooks = {h_read, h_write, h_starttls, h_pending, h_close};
+static const smtpw_posix_io hooks = {SMTPW_POSIX_IO_VERSION, h_read, h_write, h_starttls, h_pending, h_close};
 
 /* ---- the invariants ---- */
 
@@ -274,8 +274,8 @@ static void answer(sess *s)
         code = 0;
     if (!(smtpw_server_want(core) & SMTPW_WANT_REPLY))
         return; /* the session was ended (421) meanwhile */
-    if (smtpw_server_reply(core, code, NULL, NULL, 0) != 0)
-        CHECK(smtpw_server_reply(core, 0, NULL, NULL, 0) == 0);
+    if (smtpw_server_reply(core, code, NULL, 0, NULL, 0) != 0)
+        CHECK(smtpw_server_reply(core, 0, NULL, 0, NULL, 0) == 0);
 }
 
 /* One step of session i.  Returns the step's result (0 when not open). */
@@ -287,13 +287,13 @@ static int step(int i, int revents, int answer_now, unsigned code, int defer_dat
     if (!s->open)
         return 0;
     before_step(i);
-    rc = smtpw_posix_server_step(s->c, revents, F.now, &ev);
+    rc = smtpw_posix_server_step(s->c, revents, F.now, &ev, sizeof ev);
     if (rc < 0) {
         s->open = 0;
         s->owed = 0;
         CHECK(smtpw_posix_server_fd(s->c) == -1);
         CHECK(smtpw_posix_server_held(s->c) == 0);
-        CHECK(smtpw_posix_server_step(s->c, 0, F.now, &ev) == rc); /* the end repeats */
+        CHECK(smtpw_posix_server_step(s->c, 0, F.now, &ev, sizeof ev) == rc); /* the end repeats */
         return rc;
     }
     if (rc == 0) {
@@ -353,7 +353,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     F.pending_hook = (data[3] >> 3) & 1;
     F.now = 1000;
 
-    smtpw_posix_shared_config_init(&sc);
+    smtpw_posix_shared_config_init(&sc, SMTPW_POSIX_SHARED_CONFIG_VERSION);
     sc.scratch = F.scratch;
     sc.scratch_len = F.scratch_len;
     sc.slot_size = slot_sizes[(data[1] >> 5) & 3];
@@ -364,7 +364,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(smtpw_posix_shared_sizeof() <= sizeof F.shmem);
     CHECK(smtpw_posix_shared_init(F.shmem, sizeof F.shmem, &sc, &F.sh) == 0);
 
-    smtpw_server_config_init(&F.cfg);
+    smtpw_server_config_init(&F.cfg, SMTPW_SERVER_CONFIG_VERSION);
     F.cfg.hostname = "fuzz.example";
     F.cfg.hostname_len = 12;
     F.cfg.flags = 0;

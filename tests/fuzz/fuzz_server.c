@@ -99,14 +99,14 @@ static void answer(smtpw_server *s, struct rng *r, int type)
         text = longtext;
         tl = 400 + next(r) % 200;
     }
-    rc = smtpw_server_reply(s, code, enh, text, tl);
+    rc = smtpw_server_reply(s, code, enh, enh ? strlen(enh) : 0, text, tl);
     if (rc != 0) {
         CHECK(rc == SMTPW_E_INVALID_ARG || rc == SMTPW_E_TOOLONG);
         CHECK(smtpw_server_want(s) & SMTPW_WANT_REPLY); /* still owed */
-        CHECK(smtpw_server_reply(s, 0, NULL, NULL, 0) == 0);
+        CHECK(smtpw_server_reply(s, 0, NULL, 0, NULL, 0) == 0);
     }
     CHECK(!(smtpw_server_want(s) & SMTPW_WANT_REPLY));
-    CHECK(smtpw_server_reply(s, 0, NULL, NULL, 0) == SMTPW_E_STATE);
+    CHECK(smtpw_server_reply(s, 0, NULL, 0, NULL, 0) == SMTPW_E_STATE);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -124,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 3)
         return 0;
-    smtpw_server_config_init(&cfg);
+    smtpw_server_config_init(&cfg, SMTPW_SERVER_CONFIG_VERSION);
     cfg.flags = 0;
     if (data[0] & 0x01)
         cfg.flags |= SMTPW_SERVER_LENIENT;
@@ -157,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(smtpw_server_tls_started(s) == 0);
             continue;
         }
-        x = smtpw_server_recv(s, buf, have, &used, &ev);
+        x = smtpw_server_recv(s, buf, have, &used, &ev, sizeof ev);
         if (x == SMTPW_E_CLOSED) {
             CHECK(used == 0);
             CHECK(smtpw_server_want(s) & SMTPW_WANT_CLOSE);
@@ -186,7 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (smtpw_server_want(s) & SMTPW_WANT_REPLY) {
                 if (next(&r) % 64 == 0) {
                     CHECK(smtpw_server_shutdown(s) == 0);
-                    CHECK(smtpw_server_reply(s, 0, NULL, NULL, 0) == SMTPW_E_STATE);
+                    CHECK(smtpw_server_reply(s, 0, NULL, 0, NULL, 0) == SMTPW_E_STATE);
                 } else {
                     answer(s, &r, x);
                 }

@@ -63,7 +63,7 @@ static void pump(H *h)
     for (;;) {
         smtpw_event ev;
         size_t used = 0;
-        int t = smtpw_server_recv(h->s, (const uint8_t *)h->in, h->inlen, &used, &ev);
+        int t = smtpw_server_recv(h->s, (const uint8_t *)h->in, h->inlen, &used, &ev, sizeof ev);
         assert_true(used <= h->inlen);
         if (t == SMTPW_E_CLOSED) {
             assert_int_equal(used, 0);
@@ -91,7 +91,7 @@ static void pump(H *h)
         memmove(h->in, h->in + used, h->inlen - used);
         h->inlen -= used;
         if (smtpw_server_want(h->s) & SMTPW_WANT_REPLY) {
-            assert_int_equal(smtpw_server_reply(h->s, 0, NULL, NULL, 0), 0);
+            assert_int_equal(smtpw_server_reply(h->s, 0, NULL, 0, NULL, 0), 0);
             continue;
         }
         if (t == SMTPW_EV_NONE && used == 0) {
@@ -108,7 +108,7 @@ static H *start(uint32_t flags, uint32_t bare_cmd, uint32_t bare_body)
 {
     H *h = &h_;
     memset(h, 0, sizeof *h);
-    smtpw_server_config_init(&h->cfg);
+    smtpw_server_config_init(&h->cfg, SMTPW_SERVER_CONFIG_VERSION);
     h->cfg.hostname = HOST;
     h->cfg.hostname_len = strlen(HOST);
     h->cfg.flags = flags;

@@ -627,7 +627,7 @@ static int ftls_starttls(void *ctx, int fd, unsigned *wait)
     return 0;
 }
 
-static const smtpw_posix_io ftls_io = {ftls_read, ftls_write, ftls_starttls, NULL, NULL};
+static const smtpw_posix_io ftls_io = {SMTPW_POSIX_IO_VERSION, ftls_read, ftls_write, ftls_starttls, NULL, NULL};
 
 static const char *const one_rcpt[] = {"b@y.test"};
 

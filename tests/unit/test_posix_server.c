@@ -32,14 +32,14 @@ typedef struct counter {
     int reads, writes, tls_calls, tls_again, closes;
 } counter;
 
-static int c_read(void *ctx, int fd, uint8_t *buf, size_t cap, size_t *got, unsigned *wait)
+static int c_read(void *ctx, int fd, uint8_t *buf, size_t cap, size_t *got, uint32_t *wait)
 {
     ((counter *)ctx)->reads++;
     return smtpw_posix_plain_read(NULL, fd, buf, cap, got, wait);
 }
 
 static int c_write(void *ctx, int fd, const uint8_t *buf, size_t len, size_t *sent,
-                   unsigned *wait)
+                   uint32_t *wait)
 {
     ((counter *)ctx)->writes++;
     return smtpw_posix_plain_write(NULL, fd, buf, len, sent, wait);
@@ -47,7 +47,7 @@ static int c_write(void *ctx, int fd, const uint8_t *buf, size_t len, size_t *se
 
 /* A pretend TLS layer: the handshake needs one more readiness, then the
  * bytes stay in the clear (the adapter cannot tell). */
-static int c_starttls(void *ctx, int fd, unsigned *wait)
+static int c_starttls(void *ctx, int fd, uint32_t *wait)
 {
     counter *k = (counter *)ctx;
     (void)fd;
@@ -65,7 +65,7 @@ static void c_close(void *ctx, int fd)
     close(fd);
 }
 
-static const smtpw_posix_io counting_io = {c_read, c_write, c_starttls, NULL, c_close};
+static const smtpw_posix_io counting_io = {SMTPW_POSIX_IO_VERSION, c_read, c_write, c_starttls, NULL, c_close};
 
 /* ---- fixture ---- */
 
@@ -85,7 +85,7 @@ typedef struct fx {
 static void fx_shared(fx *f, uint32_t flags, size_t pool_slots, uint32_t timeout_ms)
 {
     smtpw_posix_shared_config sc;
-    smtpw_posix_shared_config_init(&sc);
+    smtpw_posix_shared_config_init(&sc, SMTPW_POSIX_SHARED_CONFIG_VERSION);
     sc.scratch = f->scratch;
     sc.scratch_len = sizeof f->scratch;
     sc.pool = pool_slots ? f->pool : NULL;
@@ -118,7 +118,7 @@ static fx *fx_new(uint32_t flags, size_t pool_slots, uint32_t timeout_ms, uint32
     fx *f = (fx *)calloc(1, sizeof *f);
     assert_non_null(f);
     f->now = 1000;
-    smtpw_server_config_init(&f->cfg);
+    smtpw_server_config_init(&f->cfg, SMTPW_SERVER_CONFIG_VERSION);
     f->cfg.hostname = HOST;
     f->cfg.hostname_len = strlen(HOST);
     f->cfg.flags = core_flags;
@@ -178,7 +178,8 @@ static char ev_letter(int type)
     case SMTPW_EV_DATA_ABORT: return 'A';
     case SMTPW_EV_RSET: return 'S';
     case SMTPW_EV_QUIT: return 'Q';
-    case SMTPW_EV_STARTTLS: return 'T';
+    case SMTPW_EV_STARTTLS: return 's'; /* the core's: never handed out by the adapter */
+    case SMTPW_EV_TLS_STARTED: return 'T';
     case SMTPW_EV_REJECTED: return 'X';
     case SMTPW_EV_CLOSE: return 'C';
     default: return '?';
@@ -200,7 +201,7 @@ static int drive(fx *f, int i, int revents, run *r)
 {
     smtpw_event ev;
     int rc;
-    while ((rc = smtpw_posix_server_step(f->c[i], revents, f->now, &ev)) > 0) {
+    while ((rc = smtpw_posix_server_step(f->c[i], revents, f->now, &ev, sizeof ev)) > 0) {
         revents = 0;
         if (r->nev + 1 < sizeof r->evs)
             r->evs[r->nev++] = ev_letter(rc);
@@ -217,7 +218,7 @@ static int drive(fx *f, int i, int revents, run *r)
         if (rc == SMTPW_EV_DATA_END && r->defer_data_end)
             continue;
         if (smtpw_server_want(smtpw_posix_server_core(f->c[i])) & SMTPW_WANT_REPLY)
-            assert_int_equal(smtpw_server_reply(smtpw_posix_server_core(f->c[i]), 0, NULL, NULL, 0),
+            assert_int_equal(smtpw_server_reply(smtpw_posix_server_core(f->c[i]), 0, NULL, 0, NULL, 0),
                              0);
     }
     r->evs[r->nev] = '\0';
@@ -464,7 +465,7 @@ static void deferred_data_end_keeps_pipelined_rest(void **state)
     /* Stepping again changes nothing until the verdict. */
     assert_int_equal(drive(f, 0, 0, &r), 0);
     assert_string_equal(r.evs, "HMRDbE");
-    assert_int_equal(smtpw_server_reply(core, 451, NULL, NULL, 0), 0);
+    assert_int_equal(smtpw_server_reply(core, 451, NULL, 0, NULL, 0), 0);
     r.defer_data_end = 0;
     f->now = 5000;
     assert_int_equal(drive(f, 0, 0, &r), 0);
@@ -508,14 +509,14 @@ static void deferred_tail_ehlo(uint32_t flags, size_t pool_slots, size_t noops)
     assert_int_equal(r.evs[r.nev - 1], 'E');
     assert_int_equal(smtpw_posix_server_held(f->c[0]), taillen);
     /* The verdict comes later (group commit); then the rest is handed out. */
-    assert_int_equal(smtpw_server_reply(core, 0, NULL, NULL, 0), 0);
-    assert_int_equal(smtpw_posix_server_step(f->c[0], 0, f->now, &ev), SMTPW_EV_HELO);
+    assert_int_equal(smtpw_server_reply(core, 0, NULL, 0, NULL, 0), 0);
+    assert_int_equal(smtpw_posix_server_step(f->c[0], 0, f->now, &ev, sizeof ev), SMTPW_EV_HELO);
     assert_int_equal(ev.arg.len, strlen(name));
     memcpy(got, ev.arg.ptr, ev.arg.len); /* our own read, for ASan (cmocka is not instrumented) */
     assert_memory_equal(got, name, strlen(name));
-    assert_int_equal(smtpw_server_reply(core, 0, NULL, NULL, 0), 0);
+    assert_int_equal(smtpw_server_reply(core, 0, NULL, 0, NULL, 0), 0);
     /* Now idle: the hold is gone. */
-    assert_int_equal(smtpw_posix_server_step(f->c[0], 0, f->now, &ev), 0);
+    assert_int_equal(smtpw_posix_server_step(f->c[0], 0, f->now, &ev, sizeof ev), 0);
     assert_int_equal(smtpw_posix_server_held(f->c[0]), 0);
     out = client_recv(f, 0);
     assert_non_null(strstr(out, "250 2.0.0 Message accepted for delivery\r\n"));
@@ -613,9 +614,9 @@ static void shared_scratch_between_sessions(void **state)
     client_send(f, 0, "EHLO a.example\r\nMAIL FROM:<a@a.example>\r\nRCPT TO:<b@a.exa");
     client_send(f, 1, "EHLO b.example\r\nMAIL FROM:<x@b.example>\r\n");
     /* Session 0 stops after its first event, with the rest in scratch. */
-    rc = smtpw_posix_server_step(f->c[0], POLLIN, f->now, &ev);
+    rc = smtpw_posix_server_step(f->c[0], POLLIN, f->now, &ev, sizeof ev);
     assert_int_equal(rc, SMTPW_EV_HELO);
-    assert_int_equal(smtpw_server_reply(smtpw_posix_server_core(f->c[0]), 0, NULL, NULL, 0), 0);
+    assert_int_equal(smtpw_server_reply(smtpw_posix_server_core(f->c[0]), 0, NULL, 0, NULL, 0), 0);
     /* Session 1 reads into the same scratch. */
     assert_int_equal(drive(f, 1, POLLIN, &r1), 0);
     assert_string_equal(r1.evs, "HM");
@@ -808,7 +809,7 @@ static void init_checks_arguments(void **state)
     assert_int_equal(smtpw_posix_server_init(mem, smtpw_posix_server_sizeof(), f->sh, -1, &f->cfg,
                                              smtpw_posix_io_plain(), NULL, 0, &c),
                      SMTPW_E_INVALID_ARG);
-    smtpw_posix_shared_config_init(&sc);
+    smtpw_posix_shared_config_init(&sc, SMTPW_POSIX_SHARED_CONFIG_VERSION);
     assert_int_equal(smtpw_posix_shared_init(shm, smtpw_posix_shared_sizeof(), &sc, &sh),
                      SMTPW_E_INVALID_ARG); /* no scratch */
     sc.scratch = small;

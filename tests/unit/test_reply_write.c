@@ -53,20 +53,20 @@ static void rfc5321_4_2_reply_text_controls_refused(void **state)
 static void rfc3463_2_enhanced_code_grammar(void **state)
 {
     (void)state;
-    assert_int_equal(smtpw__reply_write_enh_len("2.1.0", 250), 5);
-    assert_int_equal(smtpw__reply_write_enh_len("5.123.999", 550), 9);
-    assert_int_equal(smtpw__reply_write_enh_len("4.7.0", 421), 5);
-    assert_int_equal(smtpw__reply_write_enh_len("5.1.1", 450), 0); /* class must match (RFC 2034 4) */
-    assert_int_equal(smtpw__reply_write_enh_len("3.0.0", 354), 0);
-    assert_int_equal(smtpw__reply_write_enh_len("2.1", 250), 0);
-    assert_int_equal(smtpw__reply_write_enh_len("2.1.", 250), 0);
-    assert_int_equal(smtpw__reply_write_enh_len("2..1", 250), 0);
-    assert_int_equal(smtpw__reply_write_enh_len("2.1234.1", 250), 0);
-    assert_int_equal(smtpw__reply_write_enh_len("2.1.1234", 250), 0);
-    assert_int_equal(smtpw__reply_write_enh_len("2.1.1 ", 250), 0);
-    assert_int_equal(smtpw__reply_write_enh_len("2.1.1\r\n", 250), 0);
-    assert_int_equal(smtpw__reply_write_enh_len(NULL, 250), 0);
-    assert_int_equal(smtpw__reply_write_enh_len("2.a.1", 250), 0);
+    assert_true(smtpw__reply_write_enh_ok("2.1.0", 5, 250));
+    assert_true(smtpw__reply_write_enh_ok("5.123.999", 9, 550));
+    assert_true(smtpw__reply_write_enh_ok("4.7.0", 5, 421));
+    assert_false(smtpw__reply_write_enh_ok("5.1.1", 5, 450)); /* class must match (RFC 2034 4) */
+    assert_false(smtpw__reply_write_enh_ok("3.0.0", 5, 354));
+    assert_false(smtpw__reply_write_enh_ok("2.1", 3, 250));
+    assert_false(smtpw__reply_write_enh_ok("2.1.", 4, 250));
+    assert_false(smtpw__reply_write_enh_ok("2..1", 4, 250));
+    assert_false(smtpw__reply_write_enh_ok("2.1234.1", 8, 250));
+    assert_false(smtpw__reply_write_enh_ok("2.1.1234", 8, 250));
+    assert_false(smtpw__reply_write_enh_ok("2.1.1 ", 6, 250));
+    assert_false(smtpw__reply_write_enh_ok("2.1.1\r\n", 7, 250));
+    assert_false(smtpw__reply_write_enh_ok(NULL, 5, 250));
+    assert_false(smtpw__reply_write_enh_ok("2.a.1", 5, 250));
 }
 
 static void rfc5321_4_2_reply_line_forms(void **state)

@@ -91,18 +91,18 @@ static void server_event(const smtpw_event *ev)
         sn->bodylen = 0;
         sn->ended = 0;
         W.rcpt_seen = 0;
-        assert_int_equal(smtpw_server_reply(W.s, 0, NULL, NULL, 0), 0);
+        assert_int_equal(smtpw_server_reply(W.s, 0, NULL, 0, NULL, 0), 0);
         break;
     case SMTPW_EV_RCPT: {
         size_t k = W.rcpt_seen++;
         assert_true(k < W.e->nto);
         if (W.e->refuse[k]) {
-            assert_int_equal(smtpw_server_reply(W.s, 550, NULL, "no such user", 12), 0);
+            assert_int_equal(smtpw_server_reply(W.s, 550, NULL, 0, "no such user", 12), 0);
         } else {
             local_and_domain(ev->arg.ptr, ev->arg.len, sn->to[sn->nto], &sn->tolen[sn->nto],
                              &ev->path);
             sn->nto++;
-            assert_int_equal(smtpw_server_reply(W.s, 0, NULL, NULL, 0), 0);
+            assert_int_equal(smtpw_server_reply(W.s, 0, NULL, 0, NULL, 0), 0);
         }
         break;
     }
@@ -113,7 +113,7 @@ static void server_event(const smtpw_event *ev)
         break;
     case SMTPW_EV_DATA_END:
         sn->ended = 1;
-        assert_int_equal(smtpw_server_reply(W.s, 0, NULL, NULL, 0), 0);
+        assert_int_equal(smtpw_server_reply(W.s, 0, NULL, 0, NULL, 0), 0);
         break;
     case SMTPW_EV_REJECTED:
     case SMTPW_EV_DATA_ABORT:
@@ -122,7 +122,7 @@ static void server_event(const smtpw_event *ev)
         break;
     default:
         if (smtpw_server_want(W.s) & SMTPW_WANT_REPLY)
-            assert_int_equal(smtpw_server_reply(W.s, 0, NULL, NULL, 0), 0);
+            assert_int_equal(smtpw_server_reply(W.s, 0, NULL, 0, NULL, 0), 0);
         break;
     }
 }
@@ -147,9 +147,9 @@ static void pump(void)
         while (W.c2slen) {
             smtpw_event ev;
             size_t avail = 1 + rnd((uint32_t)W.c2slen);
-            int r = smtpw_server_recv(W.s, W.c2s, avail, &used, &ev);
+            int r = smtpw_server_recv(W.s, W.c2s, avail, &used, &ev, sizeof ev);
             if (r == SMTPW_EV_NONE && used == 0 && avail < W.c2slen)
-                r = smtpw_server_recv(W.s, W.c2s, W.c2slen, &used, &ev);
+                r = smtpw_server_recv(W.s, W.c2s, W.c2slen, &used, &ev, sizeof ev);
             assert_true(r >= 0 || r == SMTPW_E_CLOSED);
             if (r > 0)
                 server_event(&ev); /* before the bytes under its spans move */
@@ -343,7 +343,7 @@ static void roundtrip_random_sessions(void **state)
         smtpw_server_config scfg;
         smtpw_client_config ccfg;
         int k, nmsg, r;
-        smtpw_server_config_init(&scfg);
+        smtpw_server_config_init(&scfg, SMTPW_SERVER_CONFIG_VERSION);
         scfg.hostname = "mx.example";
         scfg.hostname_len = 10;
         if (rnd(3) == 0)

@@ -137,7 +137,7 @@ static void answer(T *t)
     struct answer a = {0, NULL, NULL};
     if (t->iscript < t->nscript)
         a = t->script[t->iscript++];
-    assert_int_equal(smtpw_server_reply(t->s, a.code, a.enh, a.text, a.text ? strlen(a.text) : 0),
+    assert_int_equal(smtpw_server_reply(t->s, a.code, a.enh, a.enh ? strlen(a.enh) : 0, a.text, a.text ? strlen(a.text) : 0),
                      0);
 }
 
@@ -150,7 +150,7 @@ static void feedn(T *t, const char *in, size_t len)
     for (;;) {
         smtpw_event ev;
         size_t used = 99999;
-        int r = smtpw_server_recv(t->s, (const uint8_t *)t->in, t->inlen, &used, &ev);
+        int r = smtpw_server_recv(t->s, (const uint8_t *)t->in, t->inlen, &used, &ev, sizeof ev);
         if (r == SMTPW_E_CLOSED) {
             assert_int_equal(used, 0);
             t->closed = 1;
@@ -183,7 +183,7 @@ static void feedn(T *t, const char *in, size_t len)
 
 static void cfg_default(smtpw_server_config *c)
 {
-    smtpw_server_config_init(c);
+    smtpw_server_config_init(c, SMTPW_SERVER_CONFIG_VERSION);
     c->hostname = "mx.example";
     c->hostname_len = 10;
 }
@@ -576,7 +576,7 @@ static void event_carries_path_and_params(void **state)
     static const char mail[] = "MAIL FROM:<\"x y\"@[192.0.2.1]> SIZE=42 BODY=7BIT\r\n";
     T *t = ehlo(0);
     (void)state;
-    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)mail, sizeof mail - 1, &used, &ev),
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)mail, sizeof mail - 1, &used, &ev, sizeof ev),
                      SMTPW_EV_MAIL);
     assert_int_equal(used, sizeof mail - 1);
     assert_int_equal(ev.cmd, SMTPW_CMD_MAIL);
@@ -591,7 +591,7 @@ static void event_carries_path_and_params(void **state)
     assert_int_equal(smtpw_server_want(t->s), SMTPW_WANT_REPLY);
     assert_int_equal(smtpw_server_timeout(t->s), SMTPW_TIMEOUT_NONE);
     /* pull model: nothing is read while the reply is owed */
-    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"NOOP\r\n", 6, &used, &ev),
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"NOOP\r\n", 6, &used, &ev, sizeof ev),
                      SMTPW_EV_NONE);
     assert_int_equal(used, 0);
 }
@@ -809,17 +809,17 @@ static void long_line_consumed_in_pieces(void **state)
     memset(buf, 'A', sizeof buf);
     /* a caller with a 512-byte buffer can always make progress */
     for (i = 0; i < 5; i++) {
-        assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)buf, 512, &used, &ev),
+        assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)buf, 512, &used, &ev, sizeof ev),
                          SMTPW_EV_NONE);
         assert_int_equal(used, 512);
         total += used;
     }
     assert_int_equal(total, 5 * 512);
-    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"AA\r\nNOOP\r\n", 10, &used, &ev),
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"AA\r\nNOOP\r\n", 10, &used, &ev, sizeof ev),
                      SMTPW_EV_REJECTED);
     assert_int_equal(used, 4);
     assert_int_equal(ev.code, 500);
-    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"NOOP\r\n", 6, &used, &ev),
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"NOOP\r\n", 6, &used, &ev, sizeof ev),
                      SMTPW_EV_NONE);
     assert_int_equal(used, 6);
     drain(t);
@@ -911,7 +911,7 @@ static void rfc5321_2_3_8_bare_lf_never_ends_a_command(void **state)
         T *t;
         cfg_default(&c);
         t = start_cfg(&c);
-        assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)in, sizeof in - 1, &used, &ev),
+        assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)in, sizeof in - 1, &used, &ev, sizeof ev),
                          SMTPW_EV_REJECTED);
         assert_int_equal(used, 32);
         assert_int_equal(ev.code, 500);
@@ -1027,7 +1027,7 @@ static void quit_then_bytes_only_221(void **state)
     assert_string_equal(t->out, "221 2.0.0 mx.example Service closing transmission channel\r\n");
     assert_string_equal(t->log, "QUIT\n");
     assert_true(t->closed);
-    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"RSET\r\n", 6, &used, &ev),
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"RSET\r\n", 6, &used, &ev, sizeof ev),
                      SMTPW_E_CLOSED);
     assert_int_equal(used, 0);
     assert_int_equal(smtpw_server_want(t->s), SMTPW_WANT_CLOSE);
@@ -1064,14 +1064,14 @@ static void rfc5321_3_8_shutdown_mid_data_and_pending(void **state)
     drain(t);
     assert_string_equal(t->out,
                         "421 4.3.2 mx.example Service not available, closing transmission channel\r\n");
-    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"dy\r\n.\r\n", 7, &used, &ev),
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"dy\r\n.\r\n", 7, &used, &ev, sizeof ev),
                      SMTPW_E_CLOSED);
     /* while a reply is owed: the reply is no longer possible */
     t = ehlo(0);
-    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"VRFY x\r\n", 8, &used, &ev),
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"VRFY x\r\n", 8, &used, &ev, sizeof ev),
                      SMTPW_EV_VRFY);
     assert_int_equal(smtpw_server_shutdown(t->s), 0);
-    assert_int_equal(smtpw_server_reply(t->s, 0, NULL, NULL, 0), SMTPW_E_STATE);
+    assert_int_equal(smtpw_server_reply(t->s, 0, NULL, 0, NULL, 0), SMTPW_E_STATE);
 }
 
 static void app_421_closes(void **state)
@@ -1121,7 +1121,7 @@ static void rfc2920_backpressure_nothing_lost(void **state)
     }
     /* never draining: the core must stop reading while it lacks room */
     for (;;) {
-        int r = smtpw_server_recv(t->s, (const uint8_t *)in + total, n - total, &used, &ev);
+        int r = smtpw_server_recv(t->s, (const uint8_t *)in + total, n - total, &used, &ev, sizeof ev);
         assert_int_equal(r, SMTPW_EV_NONE);
         if (used == 0)
             break;
@@ -1139,7 +1139,7 @@ static void rfc2920_backpressure_nothing_lost(void **state)
             t->out[t->outlen++] = (char)p[0];
             smtpw_server_output_ack(t->s, 1);
         }
-        while (smtpw_server_recv(t->s, (const uint8_t *)in + total, n - total, &used, &ev) ==
+        while (smtpw_server_recv(t->s, (const uint8_t *)in + total, n - total, &used, &ev, sizeof ev) ==
                    SMTPW_EV_NONE &&
                used)
             total += used;
@@ -1159,12 +1159,18 @@ static void want_bits(void **state)
     T *t = start(0);
     (void)state;
     assert_int_equal(smtpw_server_want(t->s), SMTPW_WANT_READ);
-    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"HELO a.example\r\n", 16, &used, &ev),
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"HELO a.example\r\n", 16, &used, &ev, sizeof ev),
                      SMTPW_EV_HELO);
     assert_int_equal(smtpw_server_want(t->s), SMTPW_WANT_REPLY);
-    assert_int_equal(smtpw_server_reply(t->s, 0, NULL, NULL, 0), 0);
+    assert_int_equal(smtpw_server_reply(t->s, 0, NULL, 0, NULL, 0), 0);
+    /* api.md A: after an event recv() goes first; READ only once it has
+     * used up its input */
+    assert_int_equal(smtpw_server_want(t->s), SMTPW_WANT_WRITE);
+    assert_int_equal(smtpw_server_reply(t->s, 0, NULL, 0, NULL, 0), SMTPW_E_STATE);
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"NO", 2, &used, &ev, sizeof ev),
+                     SMTPW_EV_NONE);
+    assert_int_equal(used, 0);
     assert_int_equal(smtpw_server_want(t->s), SMTPW_WANT_READ | SMTPW_WANT_WRITE);
-    assert_int_equal(smtpw_server_reply(t->s, 0, NULL, NULL, 0), SMTPW_E_STATE);
 }
 
 /* ---- reply API ----------------------------------------------------------- */
@@ -1175,21 +1181,21 @@ static void reply_text_injection_refused(void **state)
     size_t used, n;
     T *t = ehlo(0);
     (void)state;
-    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"RCPT TO:<a@b.c>\r\n", 17, &used, &ev),
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"RCPT TO:<a@b.c>\r\n", 17, &used, &ev, sizeof ev),
                      SMTPW_EV_REJECTED);
     drain(t);
     assert_int_equal(
-        smtpw_server_recv(t->s, (const uint8_t *)"MAIL FROM:<a@b.c>\r\n", 19, &used, &ev),
+        smtpw_server_recv(t->s, (const uint8_t *)"MAIL FROM:<a@b.c>\r\n", 19, &used, &ev, sizeof ev),
         SMTPW_EV_MAIL);
-    assert_int_equal(smtpw_server_reply(t->s, 250, NULL, "ok\r\n250 injected", 16),
+    assert_int_equal(smtpw_server_reply(t->s, 250, NULL, 0, "ok\r\n250 injected", 16),
                      SMTPW_E_INVALID_ARG);
-    assert_int_equal(smtpw_server_reply(t->s, 250, NULL, "ok\n", 3), SMTPW_E_INVALID_ARG);
-    assert_int_equal(smtpw_server_reply(t->s, 250, NULL, "ok\r", 3), SMTPW_E_INVALID_ARG);
-    assert_int_equal(smtpw_server_reply(t->s, 250, NULL, "o\0k", 3), SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_server_reply(t->s, 250, NULL, 0, "ok\n", 3), SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_server_reply(t->s, 250, NULL, 0, "ok\r", 3), SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_server_reply(t->s, 250, NULL, 0, "o\0k", 3), SMTPW_E_INVALID_ARG);
     smtpw_server_output(t->s, &n);
     assert_int_equal(n, 0);
     assert_int_equal(smtpw_server_want(t->s), SMTPW_WANT_REPLY);
-    assert_int_equal(smtpw_server_reply(t->s, 250, NULL, "fine", 4), 0);
+    assert_int_equal(smtpw_server_reply(t->s, 250, NULL, 0, "fine", 4), 0);
     drain(t);
     assert_string_equal(t->out, "503 5.5.1 Need MAIL before RCPT\r\n250 2.1.0 fine\r\n");
 }
@@ -1202,21 +1208,21 @@ static void reply_code_and_enh_validation(void **state)
     T *t = ehlo(0);
     (void)state;
     assert_int_equal(
-        smtpw_server_recv(t->s, (const uint8_t *)"MAIL FROM:<a@b.c>\r\n", 19, &used, &ev),
+        smtpw_server_recv(t->s, (const uint8_t *)"MAIL FROM:<a@b.c>\r\n", 19, &used, &ev, sizeof ev),
         SMTPW_EV_MAIL);
-    assert_int_equal(smtpw_server_reply(t->s, 354, NULL, NULL, 0), SMTPW_E_INVALID_ARG);
-    assert_int_equal(smtpw_server_reply(t->s, 199, NULL, NULL, 0), SMTPW_E_INVALID_ARG);
-    assert_int_equal(smtpw_server_reply(t->s, 600, NULL, NULL, 0), SMTPW_E_INVALID_ARG);
-    assert_int_equal(smtpw_server_reply(t->s, 260, NULL, NULL, 0), SMTPW_E_INVALID_ARG);
-    assert_int_equal(smtpw_server_reply(t->s, 330, NULL, NULL, 0), SMTPW_E_INVALID_ARG);
-    assert_int_equal(smtpw_server_reply(t->s, 550, "4.1.1", NULL, 0), SMTPW_E_INVALID_ARG);
-    assert_int_equal(smtpw_server_reply(t->s, 550, "5.1", NULL, 0), SMTPW_E_INVALID_ARG);
-    assert_int_equal(smtpw_server_reply(t->s, 550, "5.1.1 ", NULL, 0), SMTPW_E_INVALID_ARG);
-    assert_int_equal(smtpw_server_reply(t->s, 550, "5.1234.1", NULL, 0), SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_server_reply(t->s, 354, NULL, 0, NULL, 0), SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_server_reply(t->s, 199, NULL, 0, NULL, 0), SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_server_reply(t->s, 600, NULL, 0, NULL, 0), SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_server_reply(t->s, 260, NULL, 0, NULL, 0), SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_server_reply(t->s, 330, NULL, 0, NULL, 0), SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_server_reply(t->s, 550, "4.1.1", 5, NULL, 0), SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_server_reply(t->s, 550, "5.1", 3, NULL, 0), SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_server_reply(t->s, 550, "5.1.1 ", 6, NULL, 0), SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_server_reply(t->s, 550, "5.1234.1", 8, NULL, 0), SMTPW_E_INVALID_ARG);
     memset(text, 'x', sizeof text);
     /* "550 5.7.1 " + text + CRLF must fit 512 */
-    assert_int_equal(smtpw_server_reply(t->s, 550, "5.7.1", text, 501), SMTPW_E_TOOLONG);
-    assert_int_equal(smtpw_server_reply(t->s, 550, "5.7.1", text, 500), 0);
+    assert_int_equal(smtpw_server_reply(t->s, 550, "5.7.1", 5, text, 501), SMTPW_E_TOOLONG);
+    assert_int_equal(smtpw_server_reply(t->s, 550, "5.7.1", 5, text, 500), 0);
     drain(t);
     assert_int_equal(t->outlen, 512);
     assert_memory_equal(t->out, "550 5.7.1 xxx", 13);
@@ -1239,11 +1245,11 @@ static void data_reply_must_be_354_or_failure(void **state)
     size_t used;
     T *t = in_rcpt(0);
     (void)state;
-    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"DATA\r\n", 6, &used, &ev),
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"DATA\r\n", 6, &used, &ev, sizeof ev),
                      SMTPW_EV_DATA);
-    assert_int_equal(smtpw_server_reply(t->s, 250, NULL, NULL, 0), SMTPW_E_INVALID_ARG);
-    assert_int_equal(smtpw_server_reply(t->s, 354, "2.0.0", NULL, 0), SMTPW_E_INVALID_ARG);
-    assert_int_equal(smtpw_server_reply(t->s, 354, NULL, "go ahead", 8), 0);
+    assert_int_equal(smtpw_server_reply(t->s, 250, NULL, 0, NULL, 0), SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_server_reply(t->s, 354, "2.0.0", 5, NULL, 0), SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_server_reply(t->s, 354, NULL, 0, "go ahead", 8), 0);
     drain(t);
     assert_string_equal(t->out, "354 go ahead\r\n");
 }
@@ -1282,11 +1288,11 @@ static void body_spans_point_into_input(void **state)
     size_t used;
     T *t = in_data(0);
     (void)state;
-    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)body, 13, &used, &ev), SMTPW_EV_BODY);
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)body, 13, &used, &ev, sizeof ev), SMTPW_EV_BODY);
     assert_ptr_equal(ev.arg.ptr, body);
     assert_int_equal(ev.arg.len, 10);
     assert_int_equal(used, 10);
-    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)body + 10, 3, &used, &ev),
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)body + 10, 3, &used, &ev, sizeof ev),
                      SMTPW_EV_DATA_END);
     assert_int_equal(used, 3);
     assert_int_equal(ev.size, 10);
@@ -1302,7 +1308,7 @@ static void one_span_per_feed_for_clean_data(void **state)
     (void)state;
     for (i = 0; i < sizeof body; i++)
         body[i] = (i % 78 == 76) ? '\r' : (i % 78 == 77) ? '\n' : (char)('A' + i % 26);
-    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)body, sizeof body, &used, &ev),
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)body, sizeof body, &used, &ev, sizeof ev),
                      SMTPW_EV_BODY);
     /* all of it but a trailing partial line end */
     assert_true(used >= sizeof body - 1);
@@ -1491,22 +1497,22 @@ static void rfc3207_4_2_discard_pipelined_after_starttls(void **state)
     T *t = ehlo(SMTPW_SERVER_STARTTLS);
     static const char inj[] = "STARTTLS\r\nMAIL FROM:<evil@x.example>\r\n";
     (void)state;
-    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)inj, sizeof inj - 1, &used, &ev),
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)inj, sizeof inj - 1, &used, &ev, sizeof ev),
                      SMTPW_EV_NONE);
     assert_int_equal(used, sizeof inj - 1); /* all of the feed, the injection included */
     assert_int_equal(smtpw_server_want(t->s), SMTPW_WANT_WRITE);
     assert_int_equal(smtpw_server_tls_started(t->s), SMTPW_E_STATE);
     /* more cleartext before the handshake: dropped too */
-    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"RSET\r\n", 6, &used, &ev),
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"RSET\r\n", 6, &used, &ev, sizeof ev),
                      SMTPW_EV_NONE);
     assert_int_equal(used, 6);
     drain(t);
     assert_string_equal(t->out, "220 2.0.0 Ready to start TLS\r\n");
     assert_int_equal(smtpw_server_want(t->s), SMTPW_WANT_TLS);
-    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"", 0, &used, &ev),
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"", 0, &used, &ev, sizeof ev),
                      SMTPW_EV_STARTTLS);
     assert_int_equal(ev.cmd, SMTPW_CMD_STARTTLS);
-    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"x", 1, &used, &ev), SMTPW_EV_NONE);
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"x", 1, &used, &ev, sizeof ev), SMTPW_EV_NONE);
     assert_int_equal(used, 1);
     assert_int_equal(smtpw_server_tls_started(t->s), 0);
     assert_int_equal(smtpw_server_tls_started(t->s), SMTPW_E_STATE);
@@ -1540,7 +1546,6 @@ static void init_checks_arguments(void **state)
     assert_int_equal(smtpw_server_init(mem, smtpw_server_sizeof() - 1, &c, &s), SMTPW_E_NOBUF);
     assert_null(s);
     assert_int_equal(smtpw_server_init(NULL, sizeof mem, &c, &s), SMTPW_E_INVALID_ARG);
-    assert_int_equal(smtpw_server_init(mem, sizeof mem, NULL, &s), SMTPW_E_INVALID_ARG);
     assert_int_equal(smtpw_server_init(mem, sizeof mem, &c, NULL), SMTPW_E_INVALID_ARG);
     c.version = 99;
     assert_int_equal(smtpw_server_init(mem, sizeof mem, &c, &s), SMTPW_E_VERSION);
@@ -1563,7 +1568,8 @@ static void init_checks_arguments(void **state)
     cfg_default(&c);
     assert_int_equal(smtpw_server_init((char *)mem + 1, sizeof mem - 1, &c, &s),
                      SMTPW_E_INVALID_ARG);
-    c.hostname = NULL; /* the default */
+    c.hostname = NULL; /* the default, with hostname_len 0 */
+    c.hostname_len = 0;
     assert_int_equal(smtpw_server_init(mem, sizeof mem, &c, &s), 0);
     assert_ptr_equal(s, mem);
 }
@@ -1574,20 +1580,231 @@ static void api_rejects_null(void **state)
     size_t used = 5, n;
     T *t = start(0);
     (void)state;
-    assert_int_equal(smtpw_server_recv(NULL, (const uint8_t *)"", 0, &used, &ev),
+    assert_int_equal(smtpw_server_recv(NULL, (const uint8_t *)"", 0, &used, &ev, sizeof ev),
                      SMTPW_E_INVALID_ARG);
     assert_int_equal(used, 0);
-    assert_int_equal(smtpw_server_recv(t->s, NULL, 3, &used, &ev), SMTPW_E_INVALID_ARG);
-    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"", 0, &used, NULL),
+    assert_int_equal(smtpw_server_recv(t->s, NULL, 3, &used, &ev, sizeof ev), SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"", 0, &used, NULL, sizeof ev),
                      SMTPW_E_INVALID_ARG);
-    assert_int_equal(smtpw_server_recv(t->s, NULL, 0, &used, &ev), SMTPW_EV_NONE);
+    assert_int_equal(smtpw_server_recv(t->s, NULL, 0, &used, &ev, sizeof ev), SMTPW_EV_NONE);
     assert_null(smtpw_server_output(t->s, NULL));
     smtpw_server_output_ack(t->s, 1000); /* clamped */
     smtpw_server_output(t->s, &n);
     assert_int_equal(n, 0);
-    assert_int_equal(smtpw_server_reply(NULL, 0, NULL, NULL, 0), SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_server_reply(NULL, 0, NULL, 0, NULL, 0), SMTPW_E_INVALID_ARG);
     assert_int_equal(smtpw_server_shutdown(NULL), SMTPW_E_INVALID_ARG);
     assert_int_equal(smtpw_server_tls_started(NULL), SMTPW_E_INVALID_ARG);
+}
+
+/* ---- API rules (README "API conventions", api.md B) ------------------------ */
+
+/* The size rule: recv() writes no byte past evsize (an older caller's
+ * smaller struct), and zero-fills a newer caller's larger struct past the
+ * library's own size. */
+static void smtpw_event_size_never_written_past(void **state)
+{
+    static const size_t sizes[] = {16, 24, 56, offsetof(smtpw_event, line), sizeof(smtpw_event) - 4};
+    unsigned char buf[sizeof(smtpw_event) + 64];
+    size_t i, j, used;
+    T *t = start(0);
+    (void)state;
+    feed(t, "EHLO c.example\r\n");
+    for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        memset(buf, 0xA5, sizeof buf);
+        assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"MAIL FROM:<a@b.example>\r\n", 25,
+                                           &used, (smtpw_event *)(void *)buf, sizes[i]),
+                         SMTPW_EV_MAIL);
+        for (j = sizes[i]; j < sizeof buf; j++) /* the canary after evsize */
+            assert_int_equal(buf[j], 0xA5);
+        assert_int_equal(((smtpw_event *)(void *)buf)->type, SMTPW_EV_MAIL);
+        assert_int_equal(smtpw_server_reply(t->s, 421, NULL, 0, NULL, 0), 0); /* start over */
+        t = start(0);
+        feed(t, "EHLO c.example\r\n");
+    }
+    /* a larger struct: the bytes past sizeof(smtpw_event) come back zero */
+    memset(buf, 0xA5, sizeof buf);
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"NOOP\r\nRSET\r\n", 12, &used,
+                                       (smtpw_event *)(void *)buf, sizeof(smtpw_event) + 32),
+                     SMTPW_EV_RSET);
+    for (j = sizeof(smtpw_event); j < sizeof(smtpw_event) + 32; j++)
+        assert_int_equal(buf[j], 0);
+    for (; j < sizeof buf; j++)
+        assert_int_equal(buf[j], 0xA5);
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)"", 0, &used,
+                                       (smtpw_event *)(void *)buf, 15),
+                     SMTPW_E_INVALID_ARG);
+}
+
+/* A version-1 config followed by bytes the library must not read (a later
+ * version's fields): init takes the version-1 fields, defaults the rest. */
+static void config_older_version_gets_defaults(void **state)
+{
+    static uint64_t mem[SMTPW_SERVER_SIZE_HINT / 8 + 1];
+    unsigned char raw[sizeof(smtpw_server_config) + 64];
+    smtpw_server_config v1;
+    smtpw_server *s;
+    const uint8_t *out;
+    size_t n;
+    (void)state;
+    memset(raw, 0xA5, sizeof raw); /* garbage where a newer version has fields */
+    assert_int_equal(smtpw_server_config_init(&v1, 1), 0);
+    v1.hostname = "old.example";
+    v1.hostname_len = 11;
+    memcpy(raw, &v1, sizeof v1);
+    assert_int_equal(smtpw_server_init(mem, sizeof mem, (const smtpw_server_config *)(void *)raw, &s), 0);
+    out = smtpw_server_output(s, &n);
+    assert_int_equal(n, 32);
+    assert_memory_equal(out, "220 old.example ESMTP smtpwire\r\n", 32);
+    /* NULL is the defaults ("localhost") */
+    assert_int_equal(smtpw_server_init(mem, sizeof mem, NULL, &s), 0);
+    out = smtpw_server_output(s, &n);
+    assert_int_equal(n, 30);
+    assert_memory_equal(out, "220 localhost ESMTP smtpwire\r\n", 30);
+    /* an unknown version */
+    v1.version = 0;
+    assert_int_equal(smtpw_server_init(mem, sizeof mem, &v1, &s), SMTPW_E_VERSION);
+    v1.version = SMTPW_SERVER_CONFIG_VERSION + 1;
+    assert_int_equal(smtpw_server_init(mem, sizeof mem, &v1, &s), SMTPW_E_VERSION);
+}
+
+/* config_init(cfg, 1) writes exactly version 1's bytes, and an unknown
+ * version writes nothing. */
+static void config_init_writes_only_its_version(void **state)
+{
+    unsigned char raw[sizeof(smtpw_server_config) + 64];
+    const size_t v1 = offsetof(smtpw_server_config, bare_body) + sizeof(uint32_t);
+    smtpw_server_config *c = (smtpw_server_config *)(void *)raw;
+    size_t i;
+    (void)state;
+    memset(raw, 0xA5, sizeof raw);
+    assert_int_equal(smtpw_server_config_init(c, 1), 0);
+    for (i = v1; i < sizeof raw; i++)
+        assert_int_equal(raw[i], 0xA5);
+    assert_int_equal(c->version, 1);
+    assert_null(c->hostname);
+    assert_int_equal(c->hostname_len, 0);
+    assert_int_equal(c->max_message_size, 10485760);
+    assert_int_equal(c->max_recipients, 100);
+    assert_int_equal(c->max_command_line, 512);
+    assert_int_equal(c->max_errors, 10);
+    memset(raw, 0xA5, sizeof raw);
+    assert_int_equal(smtpw_server_config_init(c, 0), SMTPW_E_VERSION);
+    assert_int_equal(smtpw_server_config_init(c, SMTPW_SERVER_CONFIG_VERSION + 1), SMTPW_E_VERSION);
+    for (i = 0; i < sizeof raw; i++)
+        assert_int_equal(raw[i], 0xA5);
+    assert_int_equal(smtpw_server_config_init(NULL, 1), SMTPW_E_INVALID_ARG);
+}
+
+/* A name with no length is refused, never sent as "220 mx.exampl": the
+ * default is NULL/0 ("localhost"), no length to forget beside a pointer. */
+static void hostname_len_zero_refused(void **state)
+{
+    static uint64_t mem[SMTPW_SERVER_SIZE_HINT / 8 + 1];
+    smtpw_server_config c;
+    smtpw_server *s;
+    (void)state;
+    smtpw_server_config_init(&c, SMTPW_SERVER_CONFIG_VERSION);
+    c.hostname = "mx.example";
+    assert_int_equal(smtpw_server_init(mem, sizeof mem, &c, &s), SMTPW_E_INVALID_ARG);
+    c.hostname = NULL;
+    c.hostname_len = 4;
+    assert_int_equal(smtpw_server_init(mem, sizeof mem, &c, &s), SMTPW_E_INVALID_ARG);
+    c.hostname_len = 0;
+    assert_int_equal(smtpw_server_init(mem, sizeof mem, &c, &s), 0);
+}
+
+/* Every span an event type does not use is {NULL, 0} (api.md C): DATA and
+ * QUIT hand back no verb, RSET and DATA_END no line, and path is zero
+ * unless MAIL/RCPT. */
+static void unused_spans_are_null(void **state)
+{
+    static const char *const in[] = {
+        "EHLO c.example\r\n", "MAIL FROM:<a@b.example> SIZE=10\r\n", "RCPT TO:<r@b.example>\r\n",
+        "DATA\r\n", "x\r\n.\r\n", "RSET\r\n", "MAIL FROM:<a@b.example> FOO=1\r\n", "QUIT\r\n"};
+    static const int type[] = {SMTPW_EV_HELO, SMTPW_EV_MAIL, SMTPW_EV_RCPT, SMTPW_EV_DATA,
+                               SMTPW_EV_BODY, SMTPW_EV_RSET, SMTPW_EV_REJECTED, SMTPW_EV_QUIT};
+    static const smtpw_path zero_path;
+    smtpw_event ev;
+    size_t i, used, off = 0;
+    T *t = start(0);
+    (void)state;
+    for (i = 0; i < sizeof in / sizeof in[0]; i++) {
+        size_t n = strlen(in[i]);
+        memset(&ev, 0xA5, sizeof ev); /* a caller's uninitialised struct */
+        off = 0;
+        assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)in[i], n, &used, &ev, sizeof ev),
+                         type[i]);
+        off += used;
+        assert_null(ev.line.ptr);
+        assert_int_equal(ev.line.len, 0);
+        assert_null(ev.keyword.ptr);
+        assert_int_equal(ev.index + ev.enh_class + ev.enh_subject + ev.enh_detail, 0);
+        if (type[i] != SMTPW_EV_MAIL && type[i] != SMTPW_EV_RCPT) {
+            assert_memory_equal(&ev.path, &zero_path, sizeof zero_path);
+            assert_null(ev.params.ptr);
+            assert_int_equal(ev.params.len, 0);
+        }
+        switch (type[i]) {
+        case SMTPW_EV_DATA:
+        case SMTPW_EV_RSET:
+        case SMTPW_EV_QUIT:
+            assert_null(ev.arg.ptr);
+            assert_int_equal(ev.arg.len, 0);
+            assert_int_equal(ev.size, 0);
+            break;
+        case SMTPW_EV_REJECTED: /* the refused line, nothing of its parse */
+            assert_int_equal(ev.arg.len, n - 2);
+            assert_int_equal(ev.size + ev.flags, 0);
+            break;
+        default:
+            break;
+        }
+        if (type[i] == SMTPW_EV_BODY) { /* then DATA_END from the rest */
+            assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)in[i] + off, n - off, &used,
+                                               &ev, sizeof ev),
+                             SMTPW_EV_DATA_END);
+            assert_null(ev.arg.ptr);
+            assert_int_equal(ev.size, 3);
+            assert_memory_equal(&ev.path, &zero_path, sizeof zero_path);
+        }
+        if (smtpw_server_want(t->s) & SMTPW_WANT_REPLY)
+            assert_int_equal(smtpw_server_reply(t->s, 0, NULL, 0, NULL, 0), 0);
+        drain(t);
+    }
+}
+
+/* The state holds no pointer into itself: moved with memcpy between calls
+ * mid-session (mid-line, mid-transaction), it goes on where it was. */
+static void state_moved_with_memcpy(void **state)
+{
+    static uint64_t a[SMTPW_SERVER_SIZE_HINT / 8 + 1], b[SMTPW_SERVER_SIZE_HINT / 8 + 1];
+    T *t = start(0);
+    (void)state;
+    feed(t, "EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<r@b.example>\r\nDATA\r\nhel");
+    memcpy(a, t->s, smtpw_server_sizeof());
+    memset(t->mem, 0xA5, sizeof t->mem); /* the old place is gone */
+    memcpy(b, a, smtpw_server_sizeof());
+    memset(a, 0x5A, sizeof a);
+    t->s = (smtpw_server *)(void *)b;
+    feed(t, "lo\r\n.\r\nQUIT\r\n");
+    assert_string_equal(t->log, "HELO EHLO c.example\nMAIL <a@b.example>\nRCPT <r@b.example>\n"
+                                "DATA\nBODY hello\\r\\n\nDATA_END 7\nQUIT\n");
+    assert_true(t->closed);
+}
+
+/* output(): NULL only without len; nothing queued is a pointer and 0. */
+static void output_conventions(void **state)
+{
+    size_t n = 7;
+    T *t = start(0);
+    (void)state;
+    assert_null(smtpw_server_output(t->s, NULL));
+    assert_non_null(smtpw_server_output(t->s, &n));
+    assert_int_equal(n, 0);
+    assert_null(smtpw_server_output(NULL, &n));
+    assert_int_equal(n, 0);
+    assert_int_equal(smtpw_server_want(NULL), 0);
+    assert_int_equal(smtpw_server_timeout(NULL), SMTPW_TIMEOUT_NONE);
 }
 
 int main(void)
@@ -1667,6 +1884,13 @@ int main(void)
         cmocka_unit_test(rfc3207_4_starttls_argument_and_transaction),
         cmocka_unit_test(init_checks_arguments),
         cmocka_unit_test(api_rejects_null),
+        cmocka_unit_test(smtpw_event_size_never_written_past),
+        cmocka_unit_test(config_older_version_gets_defaults),
+        cmocka_unit_test(config_init_writes_only_its_version),
+        cmocka_unit_test(hostname_len_zero_refused),
+        cmocka_unit_test(unused_spans_are_null),
+        cmocka_unit_test(state_moved_with_memcpy),
+        cmocka_unit_test(output_conventions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

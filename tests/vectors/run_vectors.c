@@ -145,7 +145,7 @@ static int load(const char *path, struct vec *v)
     if (!f)
         return -1;
     memset(v, 0, sizeof *v);
-    smtpw_server_config_init(&v->cfg);
+    smtpw_server_config_init(&v->cfg, SMTPW_SERVER_CONFIG_VERSION);
     v->cfg.hostname = "mx.example";
     v->cfg.hostname_len = 10;
     v->nseg = 0;
@@ -336,7 +336,7 @@ static int replay(struct run *r, smtpw_server *s, const char *seg, size_t seglen
         smtpw_event ev;
         size_t used = 777, olen;
         unsigned w = smtpw_server_want(s);
-        int x = smtpw_server_recv(s, (const uint8_t *)buf, have, &used, &ev);
+        int x = smtpw_server_recv(s, (const uint8_t *)buf, have, &used, &ev, sizeof ev);
         if (x == SMTPW_E_CLOSED) {
             if (used != 0 || !(w & SMTPW_WANT_CLOSE))
                 return fail(r, "closed but want() had no CLOSE");
@@ -389,7 +389,7 @@ static int replay(struct run *r, smtpw_server *s, const char *seg, size_t seglen
                 enh = r->v->ev[i].enh[0] ? r->v->ev[i].enh : NULL;
                 text = r->v->ev[i].atext;
             }
-            if (smtpw_server_reply(s, code, enh, text, text ? strlen(text) : 0) != 0)
+            if (smtpw_server_reply(s, code, enh, enh ? strlen(enh) : 0, text, text ? strlen(text) : 0) != 0)
                 return fail(r, "reply refused");
             continue;
         }
@@ -454,7 +454,7 @@ static int run_once(const struct vec *v, const char *mode, size_t cut_at, int by
             if (!(smtpw_server_want(s) & SMTPW_WANT_TLS))
                 rc = fail(&r, "T: without WANT_TLS");
             else if (!told &&
-                     smtpw_server_recv(s, (const uint8_t *)"", 0, &used, &ev) != SMTPW_EV_STARTTLS)
+                     smtpw_server_recv(s, (const uint8_t *)"", 0, &used, &ev, sizeof ev) != SMTPW_EV_STARTTLS)
                 rc = fail(&r, "T: without STARTTLS event");
             else if (smtpw_server_tls_started(s) != 0)
                 rc = fail(&r, "tls_started");
