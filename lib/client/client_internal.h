@@ -51,4 +51,7 @@ struct smtpw_client {
     uint8_t outq[SMTPW__CLIENT_OUTQ];
 };
 
+/* 0 when client.c's state table agrees with its move rows (unit test). */
+int smtpw__client_table_check(void);
+
 #endif

@@ -279,6 +279,15 @@ static void api_output_null_rules(void **state)
     assert_int_equal(smtpw_client_timeout(NULL), SMTPW_TIMEOUT_NONE);
 }
 
+/* lib/client/client.c: the per-state columns of which commands move
+ * agree with the rows of the transition table. */
+int smtpw__client_table_check(void);
+static void client_state_table_consistent(void **state)
+{
+    (void)state;
+    assert_int_equal(smtpw__client_table_check(), 0);
+}
+
 /* RFC 5321 4.3.1: nothing is sent before the 220. */
 static void rfc5321_4_3_1_wait_for_greeting(void **state)
 {
@@ -1167,6 +1176,7 @@ int main(void)
         cmocka_unit_test(client_config_init_writes_only_its_version),
         cmocka_unit_test(contract_a_want_read_only_when_input_used_up),
         cmocka_unit_test(api_output_null_rules),
+        cmocka_unit_test(client_state_table_consistent),
         cmocka_unit_test(rfc5321_4_3_1_wait_for_greeting),
         cmocka_unit_test(rfc5321_3_1_refusing_greeting_only_quit),
         cmocka_unit_test(rfc5321_4_1_1_command_bytes),
