@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,6 +18,12 @@
 
 static int cur_level = LOG_INFO;
 static int out_fd = 2;
+
+/* log_set_buffered(): whole lines waiting for log_flush() */
+#define BUF_MAX (16u * LOG_LINE_MAX)
+static char *pend;
+static size_t npend;
+static int buffered;
 
 /* Room kept at the end of every line for " truncated=1", the newline and
  * the NUL of log_text(). */
@@ -127,19 +134,13 @@ const char *log_text(log_line *l)
     return l->buf;
 }
 
-int log_end(log_line *l)
+/* Write all of p (one call unless the descriptor takes less: a pipe takes
+ * up to PIPE_BUF bytes whole, a file or terminal may not). */
+static int write_all(const char *p, size_t n)
 {
     size_t off = 0;
-    if (!l->on)
-        return 0;
-    if (l->cut)
-        put(l, " truncated=1", sizeof " truncated=1" - 1);
-    put(l, "\n", 1);
-    l->on = 0;
-    /* One write for the whole line: a short write on a pipe cannot happen
-     * below PIPE_BUF, but stderr may be a file or terminal. */
-    while (off < l->len) {
-        ssize_t w = write(out_fd, l->buf + off, l->len - off);
+    while (off < n) {
+        ssize_t w = write(out_fd, p + off, n - off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
@@ -147,6 +148,42 @@ int log_end(log_line *l)
         off += (size_t)w;
     }
     return 0;
+}
+
+int log_flush(void)
+{
+    int rc = 0;
+    if (npend)
+        rc = write_all(pend, npend);
+    npend = 0;
+    return rc;
+}
+
+void log_set_buffered(int on)
+{
+    if (!on)
+        (void)log_flush();
+    if (on && !pend)
+        pend = (char *)malloc(BUF_MAX); /* never freed: lives as long as the program */
+    buffered = on && pend;
+}
+
+int log_end(log_line *l)
+{
+    int rc = 0;
+    if (!l->on)
+        return 0;
+    if (l->cut)
+        put(l, " truncated=1", sizeof " truncated=1" - 1);
+    put(l, "\n", 1);
+    l->on = 0;
+    if (!buffered)
+        return write_all(l->buf, l->len);
+    if (npend + l->len > BUF_MAX)
+        rc = log_flush();
+    memcpy(pend + npend, l->buf, l->len);
+    npend += l->len;
+    return rc;
 }
 
 void log_msg(int level, const char *event, const char *msg)

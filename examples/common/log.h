@@ -10,10 +10,13 @@
  * '\' and every byte outside printable ASCII escaped (escape.h: \" \\
  * \xNN).  So whatever a peer sends, a line holds no CR, LF or control
  * byte and its key=value pairs split unambiguously: a client cannot end
- * a line early or forge one.  A line is at most LOG_LINE_MAX bytes and is
- * written with one write(2), so concurrent writers to one pipe do not
- * interleave (PIPE_BUF); a value that would not fit is cut, and the line
- * then ends with "truncated=1".
+ * a line early or forge one.  A line is at most LOG_LINE_MAX bytes; a value
+ * that would not fit is cut, and the line then ends with "truncated=1".
+ * Unbuffered (the default), each line is one write(2), so concurrent
+ * writers to one pipe do not interleave (PIPE_BUF).  Buffered, lines are
+ * kept until log_flush() (a poll loop calls it before it sleeps) or until
+ * the buffer is full, so a busy server pays one write per loop turn, not
+ * one per event; a write then holds whole lines only.
  * SPDX-License-Identifier: MIT */
 #ifndef SMTPWIRE_EXAMPLE_LOG_H
 #define SMTPWIRE_EXAMPLE_LOG_H
@@ -43,6 +46,14 @@ int log_get_level(void);
 int log_enabled(int level);
 void log_set_fd(int fd);
 
+/* Buffer lines (on != 0) until log_flush(), or write each at once (0,
+ * the default; switching off flushes). */
+void log_set_buffered(int on);
+
+/* Write the buffered lines.  Returns 0, or -1 when the write failed (the
+ * lines are dropped; the program goes on). */
+int log_flush(void);
+
 /* Start a line: ts, level and event.  event is a trusted constant. */
 void log_begin(log_line *l, int level, const char *event);
 
@@ -53,8 +64,8 @@ void log_bytes(log_line *l, const char *key, const char *val, size_t n);
 void log_str(log_line *l, const char *key, const char *val);
 void log_num(log_line *l, const char *key, uint64_t val);
 
-/* Finish the line with a newline and write it.  Returns 0, or -1 when
- * the write failed (the line is lost; the program goes on). */
+/* Finish the line with a newline and write it (or buffer it).  Returns
+ * 0, or -1 when a write failed (the line is lost; the program goes on). */
 int log_end(log_line *l);
 
 /* The line as built so far (no newline), NUL-terminated: for tests. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -322,6 +323,48 @@ static void log_levels_quiet_and_verbose(void **state)
     assert_non_null(strstr(buf, "level=debug event=recv"));
 }
 
+static void log_buffered_lines_wait_for_flush(void **state)
+{
+    char buf[8192];
+    log_line l;
+    ssize_t n;
+    size_t total;
+    int i;
+    (void)state;
+    log_set_buffered(1);
+    log_begin(&l, LOG_INFO, "first");
+    log_end(&l);
+    log_begin(&l, LOG_INFO, "second");
+    log_end(&l);
+    assert_int_equal(fcntl(log_pipe[0], F_SETFL, O_NONBLOCK), 0);
+    assert_true(read(log_pipe[0], buf, sizeof buf) < 0); /* nothing written yet */
+    assert_int_equal(fcntl(log_pipe[0], F_SETFL, 0), 0);
+    assert_int_equal(log_flush(), 0);
+    n = read(log_pipe[0], buf, sizeof buf - 1);
+    assert_true(n > 0);
+    buf[n] = '\0';
+    assert_non_null(strstr(buf, "event=first\n"));
+    assert_non_null(strstr(buf, "event=second\n"));
+    /* a full buffer is written at once, in whole lines (16 lines of about
+     * 4 KiB fill it; the pipe holds 64 KiB) */
+    memset(buf, '\n', 1000);
+    for (i = 0; i < 17; i++) {
+        log_begin(&l, LOG_INFO, "fill");
+        log_bytes(&l, "x", buf, 1000); /* 4000 bytes escaped */
+        log_end(&l);
+    }
+    assert_int_equal(fcntl(log_pipe[0], F_SETFL, O_NONBLOCK), 0);
+    total = 0;
+    while ((n = read(log_pipe[0], buf, sizeof buf)) > 0)
+        total += (size_t)n;
+    assert_true(total >= 16 * 4000);
+    log_set_buffered(0); /* flushes the 17th line */
+    n = read(log_pipe[0], buf, sizeof buf);
+    assert_true(n > 4000);
+    assert_int_equal(buf[n - 1], '\n');
+    assert_int_equal(fcntl(log_pipe[0], F_SETFL, 0), 0);
+}
+
 static void clock_rfc3339_and_poll_timeout(void **state)
 {
     char ts[32];
@@ -407,6 +450,8 @@ int main(void)
                                         log_teardown),
         cmocka_unit_test_setup_teardown(log_long_value_cut_and_marked, log_setup, log_teardown),
         cmocka_unit_test_setup_teardown(log_levels_quiet_and_verbose, log_setup, log_teardown),
+        cmocka_unit_test_setup_teardown(log_buffered_lines_wait_for_flush, log_setup,
+                                        log_teardown),
         cmocka_unit_test(clock_rfc3339_and_poll_timeout),
         cmocka_unit_test(privileged_port_as_root_needs_run_as_or_allow_root),
         cmocka_unit_test(run_as_drops_groups_gid_uid_for_good),
