@@ -148,8 +148,19 @@ def mailx(send):
         body = e.conn().bodies[0]
         check(b"Bcc:" not in body.split(b"\r\n\r\n")[0], "Bcc: removed: %r" % body)
         check(b"hidden@example.org" not in body, "the Bcc address leaks: %r" % body)
-        check(b"\r\nFrom: <me@example.org>\r\n" in b"\r\n" + body, "From: added: %r" % body)
+        check(body.count(b"From:") == 1, "mailx's own From: kept, none added: %r" % body)
         check(b"hello from mail(1)\r\n..\r\nstill here\r\n" in body, "body: %r" % body)
+        # without -r, mailx writes no From: and gives no -f: the sender and
+        # the From: field come from the configuration file
+        p = subprocess.run([mail, "-s", "no -r", "you@example.org"], input=b"hi\n", env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
+        time.sleep(0.1)
+        check(p.returncode == 0, "mail exit %d: %r" % (p.returncode, p.stderr))
+        frm, rcpt = envelope(e.conn())
+        check(frm == "<cron@host.example.org>", "sender from the config: %r" % frm)
+        body = e.conn().bodies[0]
+        check(body.startswith(b"From: <cron@host.example.org>\r\nTo: you@example.org\r\n"),
+              "From: added: %r" % body)
     finally:
         e.done()
 
