@@ -123,7 +123,8 @@ _u32, _sz, _vp, _int = ctypes.c_uint32, ctypes.c_size_t, ctypes.c_void_p, ctypes
 _psz = ctypes.POINTER(ctypes.c_size_t)
 _cs = ctypes.c_char_p  # only for NUL-terminated static strings out, and text in with a length
 
-# name: (restype, argtypes).  Every call the module makes is declared here.
+# name: (restype, argtypes).  Every call the module makes is declared here
+# (tests/python/test_binding.py checks each against the headers).
 _PROTOS = {
     "smtpw_version": (_u32, []),
     "smtpw_version_string": (_cs, []),
@@ -157,6 +158,9 @@ _PROTOS = {
     "smtpw_client_noop": (_int, [_vp]),
     "smtpw_client_quit": (_int, [_vp]),
     "smtpw_client_starttls": (_int, [_vp]),
+    "smtpw_client_vrfy": (_int, [_vp, _cs, _sz]),
+    "smtpw_client_expn": (_int, [_vp, _cs, _sz]),
+    "smtpw_client_help": (_int, [_vp, _cs, _sz]),
     "smtpw_client_body_encode": (_int, [_vp, _vp, _sz, _psz, _vp, _sz, _psz]),
     "smtpw_client_body_end": (_int, [_vp, _vp, _sz, _psz]),
     "smtpw_client_recv": (_int, [_vp, _vp, _sz, _psz, ctypes.POINTER(CEvent), _sz]),
@@ -419,6 +423,15 @@ class Client(_Core):
 
     def starttls(self):
         self._cmd("starttls")
+
+    def vrfy(self, arg):
+        self._cmd("vrfy", *_text(arg))
+
+    def expn(self, arg):
+        self._cmd("expn", *_text(arg))
+
+    def help(self, arg=None):
+        self._cmd("help", *_text(arg))
 
     def body_encode(self, data):
         """The message bytes dot-stuffed for DATA (RFC 5321 4.5.2)."""

@@ -328,6 +328,56 @@ def api_c_unused_spans_are_null():
         check(seen.get(t) == (None, 0, None), "%s: %r" % (sw.event_name(t), seen.get(t)))
 
 
+# C type in a prototype -> the ctypes type the binding must declare for it.
+C_TO_CTYPES = {
+    "void": None, "int": ctypes.c_int, "uint32_t": ctypes.c_uint32,
+    "uint64_t": ctypes.c_uint64, "size_t": ctypes.c_size_t, "const char *": ctypes.c_char_p,
+    "size_t *": ctypes.POINTER(ctypes.c_size_t), "smtpw_event *": ctypes.POINTER(sw.CEvent),
+    "smtpw_server_config *": ctypes.POINTER(sw.ServerConfig),
+    "const smtpw_server_config *": ctypes.POINTER(sw.ServerConfig),
+    "smtpw_client_config *": ctypes.POINTER(sw.ClientConfig),
+    "const smtpw_client_config *": ctypes.POINTER(sw.ClientConfig),
+}
+
+
+def c_type(decl):
+    """The type part of "const uint8_t *in" or "uint32_t code"."""
+    decl = re.sub(r"\b\w+$", "", decl.strip()).strip()      # drop the name
+    return re.sub(r"\s*\*", " *", decl).replace("* *", "**").strip()
+
+
+def ctypes_for(t):
+    if t in C_TO_CTYPES:
+        return C_TO_CTYPES[t]
+    check(t.endswith("*"), "no ctypes rule for C type %r" % t)
+    if t.endswith("**"):
+        return ctypes.POINTER(ctypes.c_void_p)   # the handle out-pointer of *_init()
+    return ctypes.c_void_p      # state handles, byte buffers
+
+
+def binding_declares_every_call_as_the_headers_do():
+    """Each prototype in smtpwire.py against include/smtpwire/*.h, so a
+    changed C type (uint32_t -> uint64_t, a new argument) fails here
+    instead of corrupting the stack."""
+    inc = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "include",
+                       "smtpwire")
+    text = "".join(open(os.path.join(inc, h)).read() for h in ("common.h", "server.h",
+                                                                 "client.h"))
+    decls = {m.group(2): (m.group(1), m.group(3)) for m in re.finditer(
+        r"SMTPW_API\s+([^;()]*?)\b(smtpw_\w+)\s*\(([^;]*?)\)\s*;", text, re.S)}
+    for name, (res, args) in sw._PROTOS.items():
+        check(name in decls, name + " is not declared in the headers")
+        cres, cargs = decls[name]
+        want_res = ctypes_for(c_type(cres + " x"))
+        check(res is want_res, "%s returns %s, bound as %s" % (name, cres.strip(), res))
+        cargs = [] if cargs.strip() == "void" else [a for a in cargs.split(",")]
+        check(len(cargs) == len(args), "%s: %d arguments, bound %d" % (name, len(cargs),
+                                                                      len(args)))
+        for a, b in zip(cargs, args):
+            check(ctypes_for(c_type(" ".join(a.split()))) is b,
+                  "%s: argument %r bound as %s" % (name, a.strip(), b))
+
+
 def version_checked_at_import():
     check(sw.VERSION >> 16 == sw.WRITTEN_FOR_MAJOR, "major")
     check(lib.smtpw_version_string().decode() == "%d.%d.%d" % (
@@ -336,6 +386,7 @@ def version_checked_at_import():
 
 run_cases([(f.__name__, f) for f in (
     version_checked_at_import,
+    binding_declares_every_call_as_the_headers_do,
     mirrors_match_the_pinned_layouts,
     api_b_recv_writes_no_byte_past_the_callers_event_size,
     api_b_config_init_version_1_writes_only_version_1,
