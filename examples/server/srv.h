@@ -1,0 +1,111 @@
+/* smtpwire-server: what its files share.
+ *   main.c      the command line, start-up checks, privilege drop
+ *   listener.c  the listening socket, accept, the poll() loop, shutdown
+ *   session.c   the events of one SMTP session: what an embedder learns from
+ *   commit.c    the group commit: messages made durable, then answered
+ *   received.c  the trace fields on top of each stored message (RFC 5321 4.4)
+ *   policy.c    the recipient policy; maildir.c the Maildir; privdrop.c --run-as
+ * SPDX-License-Identifier: MIT */
+#ifndef SMTPWIRE_EXAMPLE_SRV_H
+#define SMTPWIRE_EXAMPLE_SRV_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <smtpwire/posix.h>
+
+#include "maildir.h"
+#include "policy.h"
+
+#define PROG "smtpwire-server"
+
+typedef struct txn {
+    char *env; /* "sender\0rcpt1\0rcpt2\0..." */
+    size_t envlen, envcap;
+    uint32_t nrcpt;
+    int in_data;   /* a message file is open */
+    int failed;    /* a write failed: answer 451 at the end */
+    int write_err; /* errno of that failure */
+    maildir_msg msg;
+    char *buf;     /* BODY_BUF bytes while in DATA */
+    size_t buflen;
+    uint64_t size; /* octets of the message (DATA_END) */
+} txn;
+
+typedef struct session {
+    struct server *srv;
+    smtpw_posix_server *conn;
+    char *helo; /* NUL-terminated copy of the HELO/EHLO argument */
+    txn *t;
+    void *tls; /* tls_session, when the server has a certificate */
+    int ehlo;
+    int dead;
+    size_t cslot;   /* 1 + its index in server.commit while queued there, else 0 */
+    char peer[56];  /* "[192.0.2.1]" or "[IPv6:...]", RFC 5321 4.4 TCP-info */
+    char where[64]; /* "192.0.2.1:40000" or "[2001:db8::1]:40000", for the log */
+    char id[24];    /* the session id of the log */
+    uint64_t started;  /* monotonic ms at accept */
+    uint32_t messages; /* stored */
+    uint32_t rejects;  /* commands refused */
+    int saw_quit;      /* the client said QUIT */
+    uint32_t close_code; /* the core ended the session (SMTPW_EV_CLOSE) */
+    /* -v: the hooks under the logging hooks, and a reply line being sent */
+    const smtpw_posix_io *inner;
+    void *inner_ctx;
+    char out[600];
+    size_t outlen;
+} session;
+
+typedef struct server {
+    smtpw_server_config cfg;
+    smtpw_posix_shared *shared;
+    maildir md;
+    policy pol;
+    int sink;
+    unsigned long max_messages;
+    unsigned long stored;
+    char hostname[256];
+    char listen_shown[300]; /* the bound address, "127.0.0.1:2525" */
+    session **sess;
+    size_t nsess, capsess;
+    session **commit; /* sessions whose message awaits the group commit */
+    size_t ncommit, capcommit;
+    session **batch; /* the batch group_commit is answering (NULL entries: gone) */
+    size_t nbatch;
+    void *tls; /* tls_server, or NULL */
+    uint64_t now;
+    size_t max_sessions;   /* --max-connections, or what the fd limit allows */
+    uint64_t accept_pause; /* no accept() before this time (fd exhaustion) */
+    uint64_t id_base;      /* session ids: this run's start time ... */
+    uint64_t id_next;      /* ... and a counter */
+    int shutting_down;     /* the 421s of SIGTERM are going out */
+} server;
+
+/* main.c: the signal that ends the loop */
+extern volatile sig_atomic_t got_signal;
+
+/* session.c */
+int session_start(server *srv, int fd, const char *peer, const char *where);
+void session_run(session *s, int revents);
+void session_end(session *s, int rc); /* rc: why (SMTPW_E_*); logs the disconnect */
+void session_reply(session *s, uint32_t code, const char *enh, const char *text);
+void session_txn_free(session *s);
+void session_body_add(session *s, const char *p, size_t n);
+void session_log_message(session *s, const char *verdict, uint32_t code, const char *reason,
+                         uint64_t fsync_ms);
+
+/* commit.c */
+void commit_push(server *srv, session *s);
+void commit_leave(server *srv, session *s);
+void group_commit(server *srv);
+
+/* received.c */
+void received_add(session *s);
+
+/* listener.c */
+int listener_open(const char *spec, char *shown, size_t shownlen, unsigned *port);
+int listener_run(server *srv, int lfd, int sigfd);
+void listener_shutdown(server *srv);
+
+#endif
