@@ -341,7 +341,32 @@ typedef struct smtpw_posix_send_config {
      * May be NULL. */
     void (*trace)(void *arg, uint32_t dir, const char *line, size_t len);
     void *trace_arg;
+    /* SMTPW_POSIX_RCPT_* policy: what a refused recipient does to the
+     * transaction (default SMTPW_POSIX_RCPT_SEND_ACCEPTED). */
+    uint32_t rcpt_policy;
+    /* Caller's array of nrcpt entries, each recipient's outcome
+     * (SMTPW_POSIX_RCPT_NOT_SENT, _DELIVERED, _REFUSED), filled in order;
+     * may be NULL.  Also where the adapter keeps track of the recipients
+     * a 452 postponed, so without it there is one transaction only and a
+     * 452 counts as any other 4xx (see smtpw_posix_send_fd()). */
+    uint32_t *rcpt_status;
 } smtpw_posix_send_config;
+
+/* smtpw_posix_send_config.rcpt_policy (RFC 5321 3.3: each RCPT is
+ * answered on its own; the client decides what to do with the rest) */
+#define SMTPW_POSIX_RCPT_SEND_ACCEPTED 0 /* the message goes to the recipients accepted;
+                                            with PIPELINING, DATA ends the RCPT flight */
+#define SMTPW_POSIX_RCPT_RESET_ON_TEMP 1 /* any 4xx (but a 452 after an acceptance) resets
+                                            the transaction before DATA: nothing is sent,
+                                            so a retry cannot deliver twice; DATA waits
+                                            for every RCPT reply */
+#define SMTPW_POSIX_RCPT_RESET_ON_ANY 2  /* any refusal resets it: all or nothing */
+
+/* smtpw_posix_send_config.rcpt_status values */
+#define SMTPW_POSIX_RCPT_NOT_SENT 0  /* no message for it: accepted but the transaction
+                                        was reset or failed, or never asked */
+#define SMTPW_POSIX_RCPT_DELIVERED 1 /* accepted, and so was the message (2xx after it) */
+#define SMTPW_POSIX_RCPT_REFUSED 2   /* its RCPT was refused: rcpt_replies has the reply */
 
 /** The outcome of one transaction, filled by smtpw_posix_send*() (only
  *  library-filled: passed with its size, see smtpw_posix_send_fd()). */
@@ -360,7 +385,18 @@ typedef struct smtpw_posix_send_result {
                          * HELO, MAIL, RCPT (no recipient accepted), DATA, BODY
                          * (delivered or refused), or NONE (err is set) */
     uint32_t accepted;  /* recipients accepted (2xx) */
-    smtpw_posix_reply reply; /* the reply of `stage` (code 0 for RCPT/NONE) */
+    smtpw_posix_reply reply; /* the reply of `stage` (code 0 for RCPT/NONE); for a
+                              * transaction reset by cfg.rcpt_policy (stage RCPT),
+                              * the refusal that reset it.  With err IO, TIMEOUT
+                              * or PROTO: code 0 and cmd the command whose reply
+                              * was awaited (GREETING before the greeting), so a
+                              * caller can say "closed after MAIL". */
+    uint32_t transactions;    /* transactions whose message was accepted (more than
+                               * one after a 452 split) */
+    uint32_t delivered_rcpts; /* recipients the message was delivered to */
+    int32_t os_error;         /* with err SMTPW_E_IO: the errno of the failed
+                               * connect, read or write, or 0 when the server
+                               * closed the connection (end of file) */
 } smtpw_posix_send_result;
 
 /**
@@ -378,9 +414,10 @@ SMTPW_API int smtpw_posix_send_config_init(smtpw_posix_send_config *cfg, uint32_
  * getaddrinfo() gives is tried in order, each with a non-blocking connect
  * bounded by timeout_ms (0: 30 s).  The socket comes back non-blocking,
  * close-on-exec, with TCP_NODELAY; the caller closes it.
- * Returns 0 and sets *fd, SMTPW_E_DNS (no address), SMTPW_E_TIMEOUT (the
- * last address timed out), SMTPW_E_IO (refused or unreachable: errno),
- * SMTPW_E_INVALID_ARG.
+ * Returns 0 and sets *fd, SMTPW_E_NXDOMAIN (getaddrinfo: the name does not
+ * exist, EAI_NONAME), SMTPW_E_DNS (no address for another reason, e.g. a
+ * failed lookup), SMTPW_E_TIMEOUT (the last address timed out), SMTPW_E_IO
+ * (refused or unreachable: errno), SMTPW_E_INVALID_ARG.
  */
 SMTPW_API int smtpw_posix_connect(const char *host, const char *port, uint32_t timeout_ms,
                                   int *fd);
@@ -389,10 +426,19 @@ SMTPW_API int smtpw_posix_connect(const char *host, const char *port, uint32_t t
  * Run one transaction over a connected stream socket fd (made non-blocking
  * here; not closed): greeting, EHLO (HELO after 500/502), MAIL with SIZE
  * and BODY=8BITMIME as offered, RCPTs, DATA, body, QUIT.  With PIPELINING,
- * MAIL, the RCPTs and DATA go out in one write (RFC 2920).  The body is
- * sent only when a recipient was accepted and DATA got 354, in large
- * writes that include the terminator; otherwise RSET.  cfg->rcpt_replies
- * (when not NULL) gets each recipient's reply.  With cfg->tls STARTTLS
+ * MAIL and the RCPTs go out in one write (RFC 2920), and DATA with them
+ * under SMTPW_POSIX_RCPT_SEND_ACCEPTED; under the RESET policies DATA
+ * waits for the RCPT replies, so that a transaction the policy resets
+ * never sees a 354 (it gets RSET instead).  The body is sent only when a
+ * recipient was accepted and DATA got 354, in large writes that include
+ * the terminator; otherwise RSET.  cfg->rcpt_replies (when not NULL) gets
+ * each recipient's reply, cfg->rcpt_status its outcome.
+ * A 452 after at least one recipient of the transaction was accepted means
+ * "too many recipients" (RFC 5321 4.5.3.1.10), not a refusal: with
+ * cfg->rcpt_status, the message goes to the accepted ones and those the
+ * 452 postponed follow in further transactions on the same session (res
+ * then describes the last one; res->transactions counts them).  A 452 with
+ * no acceptance before it is an ordinary 4xx.  With cfg->tls STARTTLS
  * comes right after the first 2xx EHLO, before any MAIL, and EHLO follows
  * the handshake (RFC 3207 4.2).  A config of an older version is read only
  * as far as that version goes (newer fields: defaults).

@@ -28,6 +28,13 @@
 #define INBUF 4096       /* > the core's longest reply line (2048 by default) */
 #define BODYBUF 65536    /* one body write; the terminator always shares the last */
 #define DRAIN_MAX 65536  /* clear-text bytes dropped after 220 before giving up */
+#define AWAIT_MAX 256    /* > the core's replies outstanding at once */
+
+/* rcpt_status while the session runs (never left there): to be asked in
+ * the next transaction, asked in this one, accepted in this one */
+#define ST_PENDING 0x10u
+#define ST_ASKED 0x11u
+#define ST_ACCEPTED 0x12u
 
 /* The core lives in caller memory: a stack buffer aligned for anything. */
 typedef union {
@@ -55,6 +62,17 @@ typedef struct sess {
     smtpw_posix_reply greeting, hello, mail, data, body, starttls;
     smtpw_posix_reply closing; /* a 421: the server is going away */
     int closed;
+    int os_error;                /* errno of the failed read/write, 0 for end of file */
+    /* commands whose replies are awaited, oldest first: names the one a
+     * broken session was waiting for (res->reply.cmd) */
+    uint8_t await[AWAIT_MAX];
+    size_t await_head, await_n;
+    /* the transaction in progress */
+    size_t rcur;                 /* where to look for the next RCPT reply's recipient */
+    uint32_t txn_accepted;       /* recipients accepted in it */
+    int txn_temp, txn_perm;      /* a recipient refused with 4xx / 5xx in it */
+    smtpw_posix_reply first_temp, first_any; /* the first such refusals: what a
+                                                reset reports */
     uint32_t tls;                /* SMTPW_POSIX_TLS_* in force */
     char helo[64];               /* the EHLO argument when opts.helo is not set */
 } sess;
@@ -80,6 +98,40 @@ static void trace(const sess *s, uint32_t dir, const char *p, size_t n)
 static void note(const sess *s, const char *text)
 {
     trace(s, SMTPW_POSIX_TRACE_INFO, text, strlen(text));
+}
+
+static void await_push(sess *s, uint32_t cmd)
+{
+    if (s->await_n < AWAIT_MAX) {
+        s->await[(s->await_head + s->await_n) % AWAIT_MAX] = (uint8_t)cmd;
+        s->await_n++;
+    }
+}
+
+static void await_pop(sess *s)
+{
+    if (s->await_n > 0) {
+        s->await_head = (s->await_head + 1) % AWAIT_MAX;
+        s->await_n--;
+    }
+}
+
+/* The command whose reply is awaited: what a broken session broke on. */
+static uint32_t awaited(const sess *s)
+{
+    return s->await_n > 0 ? s->await[s->await_head] : SMTPW_CMD_NONE;
+}
+
+/* The errno of a failed read or write, kept before anything else can
+ * change it; a peer that hung up leaves 0 (no stale errno). */
+static int io_failed(sess *s, int rc)
+{
+    if (rc == SMTPW_E_CLOSED || rc == 0) {
+        s->os_error = 0;
+        return SMTPW_E_IO;
+    }
+    s->os_error = rc == SMTPW_E_IO ? errno : 0;
+    return rc;
 }
 
 /* Wait until fd is ready for ev or the deadline passes. */
@@ -129,10 +181,10 @@ static int write_all(sess *s, const uint8_t *buf, size_t len, uint32_t which)
             continue;
         }
         if (rc != SMTPW_E_AGAIN)
-            return rc == SMTPW_E_CLOSED ? SMTPW_E_IO : rc;
+            return io_failed(s, rc);
         rc = wait_fd(s->fd, poll_events(wait), now_ms() + wait_ms(s, which));
         if (rc)
-            return rc;
+            return rc == SMTPW_E_IO ? io_failed(s, rc) : rc;
     }
     return 0;
 }
@@ -169,6 +221,48 @@ static void copy_reply(smtpw_posix_reply *dst, const smtpw_posix_reply *src)
     memcpy(dst, src, sizeof *dst);
 }
 
+/* A RCPT reply: which recipient it answers (the next one asked: replies
+ * come in order, RFC 2920 3.1), and what it does to the transaction. */
+static void rcpt_reply(sess *s, const smtpw_event *ev, const smtpw_posix_reply *r)
+{
+    const smtpw_posix_send_config *o = s->o;
+    uint32_t *st = o->rcpt_status;
+    size_t i = ev->index;
+    if (st) {
+        while (s->rcur < o->nrcpt && st[s->rcur] != ST_ASKED)
+            s->rcur++;
+        i = s->rcur;
+    }
+    if (i >= o->nrcpt)
+        return;
+    if (o->rcpt_replies)
+        copy_reply(&o->rcpt_replies[i], r);
+    if (r->code >= 200 && r->code < 300) {
+        s->r->accepted++;
+        s->txn_accepted++;
+        if (st)
+            st[i] = ST_ACCEPTED;
+        return;
+    }
+    if (r->code == 452 && s->txn_accepted > 0 && st) {
+        /* RFC 5321 4.5.3.1.10: too many recipients for this transaction,
+         * not a refusal: this one goes in the next */
+        st[i] = ST_PENDING;
+        return;
+    }
+    if (st)
+        st[i] = SMTPW_POSIX_RCPT_REFUSED;
+    if (r->code >= 400 && r->code < 500) {
+        if (!s->txn_temp)
+            copy_reply(&s->first_temp, r);
+        s->txn_temp = 1;
+    } else {
+        s->txn_perm = 1;
+    }
+    if (s->first_any.code == 0)
+        copy_reply(&s->first_any, r);
+}
+
 /* File a complete reply where the flow looks for it. */
 static void file_reply(sess *s, const smtpw_event *ev)
 {
@@ -190,12 +284,7 @@ static void file_reply(sess *s, const smtpw_event *ev)
         copy_reply(&s->mail, r);
         break;
     case SMTPW_CMD_RCPT:
-        if (ev->index < s->o->nrcpt) {
-            if (s->o->rcpt_replies)
-                copy_reply(&s->o->rcpt_replies[ev->index], r);
-            if (r->code >= 200 && r->code < 300)
-                s->r->accepted++;
-        }
+        rcpt_reply(s, ev, r);
         break;
     case SMTPW_CMD_DATA:
         copy_reply(&s->data, r);
@@ -209,6 +298,7 @@ static void file_reply(sess *s, const smtpw_event *ev)
     default:
         break; /* RSET, QUIT: nothing decides on them */
     }
+    await_pop(s);
 }
 
 /* Read more server bytes into s->in, waiting until the deadline.  Returns
@@ -230,10 +320,10 @@ static int read_some(sess *s, long long deadline)
         if (rc != SMTPW_E_AGAIN)
             /* the peer hung up before the reply was complete, or a hook
              * broke its contract */
-            return rc == SMTPW_E_CLOSED || rc == 0 ? SMTPW_E_IO : rc;
+            return io_failed(s, rc);
         rc = wait_fd(s->fd, poll_events(wait), deadline);
         if (rc)
-            return rc;
+            return rc == SMTPW_E_IO ? io_failed(s, rc) : rc;
     }
 }
 
@@ -352,7 +442,7 @@ static int early_reply(sess *s)
         s->inlen += got;
     }
     if (s->inlen == 0)
-        return rc == SMTPW_E_AGAIN ? 0 : SMTPW_E_IO; /* quiet, or hung up */
+        return rc == SMTPW_E_AGAIN ? 0 : io_failed(s, rc == 0 ? SMTPW_E_CLOSED : rc);
     rc = read_reply(s);
     if (rc)
         return rc;
@@ -411,7 +501,7 @@ static int send_body(sess *s, const uint8_t *body, size_t len, int with_body)
 
 /* Bytes of each config version (index: version): fields are only
  * appended, so a version is read as a prefix of the current struct. */
-#define CONFIG_V1_SIZE (offsetof(smtpw_posix_send_config, trace_arg) + sizeof(void *))
+#define CONFIG_V1_SIZE (offsetof(smtpw_posix_send_config, rcpt_status) + sizeof(uint32_t *))
 static const size_t CONFIG_SIZE[] = {0, CONFIG_V1_SIZE};
 #define CONFIG_VERSIONS (sizeof CONFIG_SIZE / sizeof CONFIG_SIZE[0] - 1u)
 /* The newest version is the whole struct. */
@@ -455,7 +545,7 @@ static int check_opts(const smtpw_posix_send_config *o)
     if (o->tls > SMTPW_POSIX_TLS_REQUIRE ||
         (o->tls == SMTPW_POSIX_TLS_REQUIRE && (!o->io || !o->io->starttls)))
         return SMTPW_E_INVALID_ARG;
-    if (o->nrcpt == 0)
+    if (o->nrcpt == 0 || o->rcpt_policy > SMTPW_POSIX_RCPT_RESET_ON_ANY)
         return SMTPW_E_INVALID_ARG;
     for (i = 0; i < o->nrcpt; i++)
         if (!o->rcpt[i] || !o->rcpt[i][0])
@@ -471,6 +561,9 @@ static void reset_replies(const smtpw_posix_send_config *o)
             memset(&o->rcpt_replies[i], 0, sizeof o->rcpt_replies[i]);
             o->rcpt_replies[i].cmd = SMTPW_CMD_RCPT;
         }
+    if (o->rcpt_status && o->rcpt)
+        for (i = 0; i < o->nrcpt; i++)
+            o->rcpt_status[i] = SMTPW_POSIX_RCPT_NOT_SENT;
 }
 
 /* api.md B: the caller's result gets no byte past ressize, and zeros past
@@ -507,31 +600,47 @@ static void quit(sess *s)
         if (make_room(s))
             return;
     }
-    if (rc == 0)
+    if (rc == 0) {
+        await_push(s, SMTPW_CMD_QUIT);
         (void)read_reply(s);
+    }
 }
 
-/* Abandon the transaction politely (RFC 5321 4.1.1.5) and quit. */
-static void rset_quit(sess *s)
+/* Abandon the transaction politely (RFC 5321 4.1.1.5); the session stays
+ * usable.  Returns 0 or the error. */
+static int rset(sess *s)
 {
     int rc;
     for (;;) {
         rc = smtpw_client_rset(s->c);
         if (rc != SMTPW_E_AGAIN)
             break;
-        if (make_room(s))
-            return;
+        rc = make_room(s);
+        if (rc)
+            return rc;
     }
-    quit(s);
+    if (rc)
+        return rc;
+    await_push(s, SMTPW_CMD_RSET);
+    return read_reply(s);
+}
+
+/* Abandon the transaction and quit. */
+static void rset_quit(sess *s)
+{
+    if (rset(s) == 0)
+        quit(s);
 }
 
 /* Queue a command, taking replies until the core accepts it. */
-#define QUEUE(s, call, rc)                                                                    \
+#define QUEUE(s, cmd, call, rc)                                                               \
     do {                                                                                      \
         while (((rc) = (call)) == SMTPW_E_AGAIN) {                                            \
             if (((rc) = make_room(s)) != 0)                                                   \
                 break;                                                                        \
         }                                                                                     \
+        if ((rc) == 0)                                                                        \
+            await_push((s), (cmd));                                                           \
     } while (0)
 
 /* EHLO, or HELO when EHLO is not recognised (RFC 5321 4.1.4).  Returns 0
@@ -539,13 +648,13 @@ static void rset_quit(sess *s)
 static int hello(sess *s, const char *helo)
 {
     int rc;
-    QUEUE(s, smtpw_client_ehlo(s->c, helo, strlen(helo)), rc);
+    QUEUE(s, SMTPW_CMD_EHLO, smtpw_client_ehlo(s->c, helo, strlen(helo)), rc);
     if (rc == 0)
         rc = read_reply(s);
     if (rc)
         return rc;
     if (s->hello.code == 500 || s->hello.code == 502) {
-        QUEUE(s, smtpw_client_helo(s->c, helo, strlen(helo)), rc);
+        QUEUE(s, SMTPW_CMD_HELO, smtpw_client_helo(s->c, helo, strlen(helo)), rc);
         if (rc == 0)
             rc = read_reply(s);
         if (rc)
@@ -621,7 +730,7 @@ static int start_tls(sess *s, const char *helo)
                                 : "no starttls hook: continuing without TLS");
         return 0;
     }
-    QUEUE(s, smtpw_client_starttls(s->c), rc);
+    QUEUE(s, SMTPW_CMD_STARTTLS, smtpw_client_starttls(s->c), rc);
     if (rc == 0)
         rc = read_reply(s);
     if (rc)
@@ -682,6 +791,156 @@ static void default_helo(int fd, char *out, size_t cap)
         snprintf(out, cap, "localhost");
 }
 
+/* Every recipient accepted in this transaction now has the message. */
+static void mark_delivered(sess *s)
+{
+    uint32_t *st = s->o->rcpt_status;
+    size_t i;
+    if (st)
+        for (i = 0; i < s->o->nrcpt; i++)
+            if (st[i] == ST_ACCEPTED)
+                st[i] = SMTPW_POSIX_RCPT_DELIVERED;
+    s->r->delivered = 1;
+    s->r->transactions++;
+    s->r->delivered_rcpts += s->txn_accepted;
+}
+
+/* Recipients a 452 postponed to the next transaction. */
+static int more_pending(const sess *s)
+{
+    const uint32_t *st = s->o->rcpt_status;
+    size_t i;
+    if (st)
+        for (i = 0; i < s->o->nrcpt; i++)
+            if (st[i] == ST_PENDING)
+                return 1;
+    return 0;
+}
+
+/* One mail transaction (RFC 5321 3.3) for the recipients still pending.
+ * Returns 0 when the message was accepted (another may follow), 1 when
+ * the transaction ended otherwise (recorded with stop_at; RSET sent when
+ * the session is still usable), or < 0. */
+static int transaction(sess *s, uint64_t size, uint32_t mflags, int pipelined)
+{
+    const smtpw_posix_send_config *o = s->o;
+    uint32_t *st = o->rcpt_status;
+    /* the RESET policies decide on every RCPT reply before DATA: never a
+     * 354 they would have to answer with a message or a dropped line */
+    int data_in_flight = pipelined && o->rcpt_policy == SMTPW_POSIX_RCPT_SEND_ACCEPTED;
+    int rc, reset;
+    size_t i;
+
+    memset(&s->mail, 0, sizeof s->mail);
+    memset(&s->data, 0, sizeof s->data);
+    memset(&s->body, 0, sizeof s->body);
+    memset(&s->first_temp, 0, sizeof s->first_temp);
+    memset(&s->first_any, 0, sizeof s->first_any);
+    s->txn_accepted = 0;
+    s->txn_temp = s->txn_perm = 0;
+    s->rcur = 0;
+
+    QUEUE(s, SMTPW_CMD_MAIL, smtpw_client_mail(s->c, o->from, strlen(o->from), size, mflags,
+                                               NULL, 0), rc);
+    if (rc) {
+        if (rc == SMTPW_E_8BIT || rc == SMTPW_E_SIZE || rc == SMTPW_E_INVALID_ARG ||
+            rc == SMTPW_E_SYNTAX || rc == SMTPW_E_TOOLONG)
+            quit(s);
+        return rc;
+    }
+    for (i = 0; i < o->nrcpt; i++) {
+        if (st && st[i] != ST_PENDING)
+            continue;
+        /* without pipelining, a refused MAIL ends the transaction here */
+        if (s->mail.code && !is2xx(s->mail.code))
+            break;
+        QUEUE(s, SMTPW_CMD_RCPT, smtpw_client_rcpt(s->c, o->rcpt[i], strlen(o->rcpt[i]), NULL, 0),
+              rc);
+        if (rc == SMTPW_E_STATE && s->mail.code)
+            break;
+        if (rc == SMTPW_E_INVALID_ARG || rc == SMTPW_E_SYNTAX || rc == SMTPW_E_TOOLONG) {
+            /* a bad address: nothing was sent for it; give up cleanly */
+            while (smtpw_client_pending(s->c) > 0 && read_reply(s) == 0)
+                ;
+            rset_quit(s);
+            return rc;
+        }
+        if (rc)
+            return rc;
+        if (st)
+            st[i] = ST_ASKED;
+    }
+    /* RFC 2920 3.1: DATA may end the pipelined group */
+    if (data_in_flight && (s->mail.code == 0 || is2xx(s->mail.code))) {
+        QUEUE(s, SMTPW_CMD_DATA, smtpw_client_data(s->c), rc);
+        if (rc)
+            return rc;
+    }
+    /* one flight out, then every reply in order */
+    rc = flush(s);
+    while (rc == 0 && !s->closed && smtpw_client_pending(s->c) > 0)
+        rc = read_reply(s);
+    if (rc)
+        return rc;
+    if (s->closed)
+        return stop_at(s, s->closing.cmd, &s->closing) + 1;
+
+    if (!is2xx(s->mail.code)) {
+        if (s->mail.code != 421 && (rc = rset(s)) != 0)
+            return rc;
+        return stop_at(s, SMTPW_CMD_MAIL, &s->mail) + 1;
+    }
+    reset = s->txn_accepted > 0 &&
+            ((o->rcpt_policy == SMTPW_POSIX_RCPT_RESET_ON_TEMP && s->txn_temp) ||
+             (o->rcpt_policy == SMTPW_POSIX_RCPT_RESET_ON_ANY && (s->txn_temp || s->txn_perm)));
+    if (reset) {
+        /* RFC 5321 4.1.1.5: abandon the transaction before DATA, so the
+         * recipients accepted get nothing now and all of them can be sent
+         * to again later without a second copy */
+        if ((rc = rset(s)) != 0)
+            return rc;
+        return stop_at(s, SMTPW_CMD_RCPT,
+                       o->rcpt_policy == SMTPW_POSIX_RCPT_RESET_ON_TEMP ? &s->first_temp
+                                                                        : &s->first_any) +
+               1;
+    }
+    if (!data_in_flight && s->txn_accepted > 0) {
+        QUEUE(s, SMTPW_CMD_DATA, smtpw_client_data(s->c), rc);
+        if (rc == 0)
+            rc = read_reply(s);
+        if (rc)
+            return rc;
+    }
+    if (s->data.code == 354) {
+        /* with no recipient accepted yet DATA 354 (RFC 2920 3.1), end the
+         * data at once: an empty message the server must refuse */
+        await_push(s, SMTPW_CMD_BODY);
+        rc = send_body(s, o->body, o->bodylen, s->txn_accepted > 0);
+        if (rc == 0)
+            rc = read_reply(s);
+        if (rc)
+            return rc;
+        if (s->txn_accepted == 0) {
+            if (s->body.code != 421 && (rc = rset(s)) != 0)
+                return rc;
+            return stop_at(s, SMTPW_CMD_RCPT, NULL) + 1;
+        }
+        stop_at(s, SMTPW_CMD_BODY, &s->body);
+        if (!is2xx(s->body.code))
+            return 1;
+        mark_delivered(s);
+        return 0;
+    }
+    if (s->txn_accepted == 0) {
+        if (s->data.code != 421 && !s->closed && (rc = rset(s)) != 0)
+            return rc;
+        return stop_at(s, SMTPW_CMD_RCPT, NULL) + 1;
+    }
+    if (s->data.code != 421 && (rc = rset(s)) != 0)
+        return rc;
+    return stop_at(s, SMTPW_CMD_DATA, &s->data) + 1;
+}
+
 static int run(sess *s)
 {
     const smtpw_posix_send_config *o = s->o;
@@ -693,6 +952,7 @@ static int run(sess *s)
     size_t i;
 
     /* RFC 5321 3.1: wait for the greeting; on anything but 220, QUIT */
+    await_push(s, SMTPW_CMD_GREETING);
     rc = read_reply(s);
     if (rc)
         return rc;
@@ -722,84 +982,31 @@ static int run(sess *s)
     }
     pipelined = (ext & SMTPW_EXT_PIPELINING) != 0;
 
-    QUEUE(s, smtpw_client_mail(s->c, o->from, strlen(o->from), size, mflags, NULL, 0), rc);
-    if (rc) {
-        if (rc == SMTPW_E_8BIT || rc == SMTPW_E_SIZE || rc == SMTPW_E_INVALID_ARG ||
-            rc == SMTPW_E_SYNTAX || rc == SMTPW_E_TOOLONG)
-            quit(s);
+    if (o->rcpt_status)
+        for (i = 0; i < o->nrcpt; i++)
+            o->rcpt_status[i] = ST_PENDING;
+    /* RFC 5321 4.5.3.1.10: recipients a 452 postponed go in the next
+     * transaction, as long as each one delivers */
+    do
+        rc = transaction(s, size, mflags, pipelined);
+    while (rc == 0 && more_pending(s));
+    if (rc < 0)
         return rc;
-    }
-    for (i = 0; i < o->nrcpt; i++) {
-        /* without pipelining, a refused MAIL ends the transaction here */
-        if (s->mail.code && !is2xx(s->mail.code))
-            break;
-        QUEUE(s, smtpw_client_rcpt(s->c, o->rcpt[i], strlen(o->rcpt[i]), NULL, 0), rc);
-        if (rc == SMTPW_E_STATE && s->mail.code)
-            break;
-        if (rc == SMTPW_E_INVALID_ARG || rc == SMTPW_E_SYNTAX || rc == SMTPW_E_TOOLONG) {
-            /* a bad address: nothing was sent for it; give up cleanly */
-            while (smtpw_client_pending(s->c) > 0 && read_reply(s) == 0)
-                ;
-            rset_quit(s);
-            return rc;
-        }
-        if (rc)
-            return rc;
-    }
-    /* RFC 2920 3.1: DATA may end the pipelined group */
-    if (pipelined && (s->mail.code == 0 || is2xx(s->mail.code))) {
-        QUEUE(s, smtpw_client_data(s->c), rc);
-        if (rc)
-            return rc;
-    }
-    /* one flight out, then every reply in order */
-    rc = flush(s);
-    while (rc == 0 && !s->closed && smtpw_client_pending(s->c) > 0)
-        rc = read_reply(s);
-    if (rc)
-        return rc;
-    if (s->closed)
-        return stop_at(s, s->closing.cmd, &s->closing);
+    if (!s->closed)
+        quit(s);
+    return 0;
+}
 
-    if (!is2xx(s->mail.code)) {
-        if (s->mail.code != 421)
-            rset_quit(s);
-        return stop_at(s, SMTPW_CMD_MAIL, &s->mail);
-    }
-    if (!pipelined && s->r->accepted > 0) {
-        QUEUE(s, smtpw_client_data(s->c), rc);
-        if (rc == 0)
-            rc = read_reply(s);
-        if (rc)
-            return rc;
-    }
-    if (s->data.code == 354) {
-        /* with no recipient accepted yet DATA 354 (RFC 2920 3.1), end the
-         * data at once: an empty message the server must refuse */
-        rc = send_body(s, o->body, o->bodylen, s->r->accepted > 0);
-        if (rc == 0)
-            rc = read_reply(s);
-        if (rc)
-            return rc;
-        if (s->r->accepted == 0) {
-            rset_quit(s);
-            return stop_at(s, SMTPW_CMD_RCPT, NULL);
-        }
-        if (is2xx(s->body.code))
-            s->r->delivered = 1;
-        stop_at(s, SMTPW_CMD_BODY, &s->body);
-        if (s->body.code != 421)
-            quit(s);
-        return 0;
-    }
-    if (s->r->accepted == 0) {
-        if (s->data.code != 421)
-            rset_quit(s);
-        return stop_at(s, SMTPW_CMD_RCPT, NULL);
-    }
-    if (s->data.code != 421)
-        rset_quit(s);
-    return stop_at(s, SMTPW_CMD_DATA, &s->data);
+/* No rcpt_status is left in a running state: what was not delivered or
+ * refused was not sent. */
+static void finish_status(const smtpw_posix_send_config *o)
+{
+    size_t i;
+    if (o->rcpt_status)
+        for (i = 0; i < o->nrcpt; i++)
+            if (o->rcpt_status[i] != SMTPW_POSIX_RCPT_DELIVERED &&
+                o->rcpt_status[i] != SMTPW_POSIX_RCPT_REFUSED)
+                o->rcpt_status[i] = SMTPW_POSIX_RCPT_NOT_SENT;
 }
 
 /* The transaction, all checks done; fills *res (ours, full size). */
@@ -841,14 +1048,22 @@ static int send_fd(int fd, const smtpw_posix_send_config *opts, smtpw_posix_send
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     default_helo(fd, s.helo, sizeof s.helo);
     rc = run(&s);
-    if (s.closed && !res->delivered && res->stage == SMTPW_CMD_NONE) {
+    finish_status(opts);
+    if (s.closed && res->stage == SMTPW_CMD_NONE) {
         /* a 421 ended it, whatever the next step then tripped on */
         (void)stop_at(&s, s.closing.cmd, &s.closing);
         rc = 0;
     }
-    if (rc && !res->delivered) {
+    if (rc) {
+        /* also after a delivery: a later transaction of a 452 split broke */
         res->err = rc;
         res->stage = SMTPW_CMD_NONE;
+        if (rc == SMTPW_E_IO || rc == SMTPW_E_TIMEOUT || rc == SMTPW_E_PROTO) {
+            memset(&res->reply, 0, sizeof res->reply);
+            res->reply.cmd = awaited(&s);
+        }
+        if (rc == SMTPW_E_IO)
+            res->os_error = s.os_error;
         return rc;
     }
     return 0;
@@ -900,6 +1115,8 @@ int smtpw_posix_connect(const char *host, const char *port, uint32_t timeout_ms,
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_protocol = IPPROTO_TCP;
     rc = getaddrinfo(host, port, &hints, &list);
+    if (rc == EAI_NONAME)
+        return SMTPW_E_NXDOMAIN; /* the name does not exist: permanent */
     if (rc != 0 || !list)
         return SMTPW_E_DNS;
     for (ai = list; ai; ai = ai->ai_next) {
@@ -968,8 +1185,11 @@ int smtpw_posix_send(const char *host, const char *port, const smtpw_posix_send_
     if (!res)
         return SMTPW_E_INVALID_ARG;
     rc = prepare(cfg, &o, &r);
-    if (rc == 0)
+    if (rc == 0) {
         rc = smtpw_posix_connect(host, port, o.connect_timeout_ms, &fd);
+        if (rc == SMTPW_E_IO)
+            r.os_error = errno;
+    }
     if (rc) {
         r.err = rc;
         return give_result(&r, res, ressize, rc);

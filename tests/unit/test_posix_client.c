@@ -1886,9 +1886,239 @@ static void rfc1035_4_1_3_rejected_answer_contributes_no_address(void **state)
     dns_finish(pid);
 }
 
+/* ---- recipient policies and the 452 split (issue 7) ---- */
+
+static void srv_pipelined_defer(fake *f)
+{
+    wr(f, "220 fake ESMTP\r\n");
+    rd_line(f);
+    wr(f, "250-fake\r\n250 PIPELINING\r\n");
+    rd_line(f); /* MAIL */
+    rd_line(f); /* RCPT ok */
+    rd_line(f); /* RCPT no */
+    rd_line(f); /* RCPT later */
+    wr(f, "250 2.1.0 ok\r\n250 2.1.5 ok\r\n550 5.1.1 no\r\n451 4.3.0 later\r\n");
+    rd_line(f); /* must be RSET, not DATA */
+    wr(f, "250 2.0.0 reset\r\n");
+    rd_line(f);
+    wr(f, "221 2.0.0 bye\r\n");
+}
+
+/* SMTPW_POSIX_RCPT_RESET_ON_TEMP: a 4xx resets the transaction before
+ * DATA, which waits for the RCPT replies even with PIPELINING: nothing is
+ * delivered, so a retry cannot deliver twice. */
+static void posix_rcpt_reset_on_temp_before_data(void **state)
+{
+    smtpw_posix_send_config o;
+    smtpw_posix_send_result r;
+    smtpw_posix_reply rr[3];
+    uint32_t st[3];
+    char *rec;
+    (void)state;
+    opts_for(&o, three, 3, "hi\r\n");
+    o.rcpt_replies = rr;
+    o.rcpt_status = st;
+    o.rcpt_policy = SMTPW_POSIX_RCPT_RESET_ON_TEMP;
+    run(srv_pipelined_defer, &o, &r, &rec);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.delivered, 0);
+    assert_int_equal(r.transactions, 0);
+    assert_int_equal(r.stage, SMTPW_CMD_RCPT);
+    assert_string_equal(r.reply.text, "451 4.3.0 later"); /* what reset it */
+    assert_int_equal(st[0], SMTPW_POSIX_RCPT_NOT_SENT);
+    assert_int_equal(st[1], SMTPW_POSIX_RCPT_REFUSED);
+    assert_int_equal(st[2], SMTPW_POSIX_RCPT_REFUSED);
+    assert_string_equal(rec, "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+                             "RCPT TO:<ok@y.test>\r\nRCPT TO:<no@y.test>\r\n"
+                             "RCPT TO:<later@y.test>\r\nRSET\r\nQUIT\r\n");
+    free(rec);
+}
+
+/* The same server with the default policy gets DATA in the flight; with
+ * RESET_ON_ANY, the 550 alone resets (srv_mixed: no 4xx needed). */
+static void posix_rcpt_reset_on_any(void **state)
+{
+    smtpw_posix_send_config o;
+    smtpw_posix_send_result r;
+    uint32_t st[3];
+    char *rec;
+    (void)state;
+    opts_for(&o, three, 3, "hi\r\n");
+    o.rcpt_status = st;
+    o.rcpt_policy = SMTPW_POSIX_RCPT_RESET_ON_ANY;
+    run(srv_pipelined_defer, &o, &r, &rec);
+    assert_int_equal(r.delivered, 0);
+    assert_string_equal(r.reply.text, "550 5.1.1 no"); /* the first refusal */
+    assert_non_null(strstr(rec, "RSET\r\n"));
+    assert_null(strstr(rec, "DATA"));
+    free(rec);
+    o.rcpt_policy = 3;
+    assert_int_equal(smtpw_posix_send_fd(-1, &o, &r, sizeof r), SMTPW_E_INVALID_ARG);
+}
+
+/* One recipient per transaction, then 452 4.5.3 (as the server core
+ * answers past max_recipients). */
+static void srv_one_per_txn(fake *f)
+{
+    int txn;
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "250 fake\r\n");
+    for (txn = 0; txn < 3; txn++) {
+        int k;
+        rd_line(f); /* MAIL */
+        wr(f, "250 ok\r\n");
+        for (k = txn; k < 3; k++) {
+            rd_line(f);
+            wr(f, k == txn ? "250 2.1.5 ok\r\n" : "452 4.5.3 too many recipients\r\n");
+        }
+        rd_line(f); /* DATA */
+        wr(f, "354 go\r\n");
+        rd_data(f);
+        wr(f, "250 2.0.0 queued\r\n");
+    }
+    rd_line(f);
+    wr(f, "221 bye\r\n");
+}
+
+/* RFC 5321 4.5.3.1.10: a 452 after an acceptance means "no more in this
+ * transaction": the rest follow in further transactions, same session. */
+static void rfc5321_4_5_3_1_10_452_split_into_transactions(void **state)
+{
+    smtpw_posix_send_config o;
+    smtpw_posix_send_result r;
+    smtpw_posix_reply rr[3];
+    uint32_t st[3];
+    char *rec;
+    (void)state;
+    opts_for(&o, three, 3, "hi\r\n");
+    o.rcpt_replies = rr;
+    o.rcpt_status = st;
+    o.rcpt_policy = SMTPW_POSIX_RCPT_RESET_ON_TEMP;
+    run(srv_one_per_txn, &o, &r, &rec);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.delivered, 1);
+    assert_int_equal(r.transactions, 3);
+    assert_int_equal(r.delivered_rcpts, 3);
+    assert_int_equal(r.accepted, 3);
+    assert_int_equal(st[0], SMTPW_POSIX_RCPT_DELIVERED);
+    assert_int_equal(st[1], SMTPW_POSIX_RCPT_DELIVERED);
+    assert_int_equal(st[2], SMTPW_POSIX_RCPT_DELIVERED);
+    assert_int_equal(rr[2].code, 250); /* the reply that let it in */
+    assert_string_equal(rec, "EHLO client.test\r\n"
+                             "MAIL FROM:<a@x.test>\r\nRCPT TO:<ok@y.test>\r\n"
+                             "RCPT TO:<no@y.test>\r\nRCPT TO:<later@y.test>\r\n"
+                             "DATA\r\nhi\r\n.\r\n"
+                             "MAIL FROM:<a@x.test>\r\nRCPT TO:<no@y.test>\r\n"
+                             "RCPT TO:<later@y.test>\r\nDATA\r\nhi\r\n.\r\n"
+                             "MAIL FROM:<a@x.test>\r\nRCPT TO:<later@y.test>\r\n"
+                             "DATA\r\nhi\r\n.\r\nQUIT\r\n");
+    free(rec);
+}
+
+static void srv_452_once(fake *f)
+{
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "250 fake\r\n");
+    rd_line(f);
+    wr(f, "250 ok\r\n");
+    rd_line(f);
+    wr(f, "250 ok\r\n");
+    rd_line(f);
+    wr(f, "452 4.5.3 too many recipients\r\n");
+    rd_line(f);
+    wr(f, "452 4.5.3 too many recipients\r\n");
+    rd_line(f);
+    wr(f, "354 go\r\n");
+    rd_data(f);
+    wr(f, "250 queued\r\n");
+    rd_line(f);
+    wr(f, "221 bye\r\n");
+}
+
+/* Without rcpt_status there is one transaction, and the default policy
+ * delivers to those accepted: a 452 is then a 4xx like any other. */
+static void posix_452_without_status_single_transaction(void **state)
+{
+    smtpw_posix_send_config o;
+    smtpw_posix_send_result r;
+    smtpw_posix_reply rr[3];
+    char *rec;
+    (void)state;
+    opts_for(&o, three, 3, "hi\r\n");
+    o.rcpt_replies = rr;
+    run(srv_452_once, &o, &r, &rec);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.delivered, 1);
+    assert_int_equal(r.transactions, 1);
+    assert_int_equal(r.delivered_rcpts, 1);
+    assert_int_equal(rr[1].code, 452);
+    assert_int_equal(rr[2].code, 452);
+    free(rec);
+}
+
+static void srv_close_at_mail(fake *f)
+{
+    wr(f, "220 fake\r\n");
+    rd_line(f);
+    wr(f, "250 fake\r\n");
+    rd_line(f); /* MAIL: hang up without a word */
+    shutdown(f->fd, SHUT_WR);
+}
+
+/* A server that hangs up: err IO with os_error 0 (no stale errno) and the
+ * command whose reply never came. */
+static void posix_closed_by_peer_names_awaited_command(void **state)
+{
+    smtpw_posix_send_config o;
+    smtpw_posix_send_result r;
+    uint32_t st[2];
+    char *rec;
+    (void)state;
+    opts_for(&o, two, 2, "hi\r\n");
+    o.rcpt_status = st;
+    o.rcpt_policy = SMTPW_POSIX_RCPT_RESET_ON_TEMP;
+    errno = EAGAIN; /* a stale value that must not show */
+    run(srv_close_at_mail, &o, &r, &rec);
+    assert_int_equal(r.err, SMTPW_E_IO);
+    assert_int_equal(r.os_error, 0);
+    assert_int_equal(r.stage, SMTPW_CMD_NONE);
+    assert_int_equal(r.reply.code, 0);
+    assert_int_equal(r.reply.cmd, SMTPW_CMD_MAIL);
+    assert_int_equal(st[0], SMTPW_POSIX_RCPT_NOT_SENT);
+    assert_int_equal(st[1], SMTPW_POSIX_RCPT_NOT_SENT);
+    free(rec);
+}
+
+static void srv_close_at_once(fake *f)
+{
+    shutdown(f->fd, SHUT_WR); /* no greeting */
+}
+
+static void posix_closed_before_greeting(void **state)
+{
+    smtpw_posix_send_config o;
+    smtpw_posix_send_result r;
+    char *rec;
+    (void)state;
+    opts_for(&o, two, 2, "hi\r\n");
+    run(srv_close_at_once, &o, &r, &rec);
+    assert_int_equal(r.err, SMTPW_E_IO);
+    assert_int_equal(r.os_error, 0);
+    assert_int_equal(r.reply.cmd, SMTPW_CMD_GREETING);
+    free(rec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(posix_rcpt_reset_on_temp_before_data),
+        cmocka_unit_test(posix_rcpt_reset_on_any),
+        cmocka_unit_test(rfc5321_4_5_3_1_10_452_split_into_transactions),
+        cmocka_unit_test(posix_452_without_status_single_transaction),
+        cmocka_unit_test(posix_closed_by_peer_names_awaited_command),
+        cmocka_unit_test(posix_closed_before_greeting),
         cmocka_unit_test(rfc2920_3_1_mail_rcpt_data_in_one_flight),
         cmocka_unit_test(rfc5321_3_3_per_recipient_results),
         cmocka_unit_test(rfc5321_3_3_no_recipient_rset_no_body),
