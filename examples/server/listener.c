@@ -271,7 +271,7 @@ int listener_run(server *srv, int lfd, int sigfd)
         for (n = 0, k = 2; n < srv->nsess && k < np; n++, k++) {
             session *s = srv->sess[n];
             uint64_t d = smtpw_posix_server_deadline(s->conn);
-            int rev = rc > 0 ? pfd[k].revents : 0;
+            short rev = rc > 0 ? pfd[k].revents : 0;
             if (rev || (d && d <= srv->now))
                 session_run(s, rev);
         }

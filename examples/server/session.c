@@ -167,10 +167,16 @@ static void log_reject(session *s, uint32_t cmd, uint32_t code, const char *enh,
 static void log_command(session *s, const smtpw_event *ev)
 {
     log_line l;
-    if (!log_enabled(LOG_DEBUG) || ev->type == SMTPW_EV_BODY)
-        return;
+    if (!log_enabled(LOG_DEBUG) || ev->type == SMTPW_EV_BODY ||
+        ev->type == SMTPW_EV_DATA_ABORT || ev->type == SMTPW_EV_TLS_STARTED)
+        return; /* not commands */
     log_begin(&l, LOG_DEBUG, "recv");
     log_str(&l, "session", s->id);
+    if (ev->type == SMTPW_EV_DATA_END) {
+        log_str(&l, "line", "."); /* the end of the message data (RFC 5321 4.1.1.4) */
+        log_end(&l);
+        return;
+    }
     log_str(&l, "cmd", smtpw_cmd_name(ev->cmd));
     if (ev->arg.len)
         log_bytes(&l, ev->type == SMTPW_EV_REJECTED ? "line" : "arg", ev->arg.ptr,
@@ -197,14 +203,14 @@ static void log_sent(session *s, const uint8_t *p, size_t n)
     }
 }
 
-static int dlg_read(void *ctx, int fd, uint8_t *buf, size_t cap, size_t *got, unsigned *wait)
+static int dlg_read(void *ctx, int fd, uint8_t *buf, size_t cap, size_t *got, uint32_t *wait)
 {
     session *s = (session *)ctx;
     return s->inner->read(s->inner_ctx, fd, buf, cap, got, wait);
 }
 
 static int dlg_write(void *ctx, int fd, const uint8_t *buf, size_t len, size_t *sent,
-                     unsigned *wait)
+                     uint32_t *wait)
 {
     session *s = (session *)ctx;
     int rc = s->inner->write(s->inner_ctx, fd, buf, len, sent, wait);
@@ -213,7 +219,7 @@ static int dlg_write(void *ctx, int fd, const uint8_t *buf, size_t len, size_t *
     return rc;
 }
 
-static int dlg_starttls(void *ctx, int fd, unsigned *wait)
+static int dlg_starttls(void *ctx, int fd, uint32_t *wait)
 {
     session *s = (session *)ctx;
     return s->inner->starttls(s->inner_ctx, fd, wait);
@@ -234,10 +240,10 @@ static void dlg_close(void *ctx, int fd)
         close(fd);
 }
 
-static const smtpw_posix_io dlg_io = {dlg_read, dlg_write, dlg_starttls, dlg_pending,
-                                      dlg_close};
-static const smtpw_posix_io dlg_io_plain = {dlg_read, dlg_write, NULL, dlg_pending,
-                                            dlg_close};
+static const smtpw_posix_io dlg_io = {SMTPW_POSIX_IO_VERSION, dlg_read, dlg_write,
+                                      dlg_starttls, dlg_pending, dlg_close};
+static const smtpw_posix_io dlg_io_plain = {SMTPW_POSIX_IO_VERSION, dlg_read, dlg_write, NULL,
+                                            dlg_pending, dlg_close};
 
 /* ---- events ---- */
 
@@ -534,7 +540,7 @@ void session_end(session *s, int rc)
 }
 
 /* Step a session until it waits; handle its events. */
-void session_run(session *s, int revents)
+void session_run(session *s, short revents)
 {
     smtpw_event ev;
     int rc;

@@ -87,7 +87,7 @@ extern volatile sig_atomic_t got_signal;
 
 /* session.c */
 int session_start(server *srv, int fd, const char *peer, const char *where);
-void session_run(session *s, int revents);
+void session_run(session *s, short revents);
 void session_end(session *s, int rc); /* rc: why (SMTPW_E_*); logs the disconnect */
 void session_reply(session *s, uint32_t code, const char *enh, const char *text);
 void session_txn_free(session *s);

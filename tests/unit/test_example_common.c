@@ -2,6 +2,10 @@
  * clock) and smtpwire-server's privilege drop (examples/server/privdrop.c).
  * The log tests are the core of "nothing a client sends can forge or break
  * a log line". */
+#if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
+#undef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* mkstemp, pipe, fork */
+#endif
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,10 @@
 /* smtpwire-server's recipient policy (examples/server/policy.c):
  * --domain and --recipients, RFC 5321 4.5.1 (postmaster), 2.4 (case),
  * 4.1.3 (address literals), RFC 3463 3.2 / 3.8 (5.1.1, 5.7.1). */
+#if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
+#undef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* mkstemp, pipe, fork */
+#endif
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

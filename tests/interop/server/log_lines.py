@@ -83,8 +83,7 @@ def hostile_bytes():
             c.close()
             check(srv.wait_event(lambda e: e["event"] == "disconnect") is not None,
                   f"{flags}: no disconnect")
-            with srv.lock:
-                raw = srv.err
+            raw = srv.raw_log()
             try:
                 log = parse_log(raw)
             except BadLine as e:

@@ -1,7 +1,7 @@
 """Shared helpers for the smtpwire-server interop tests: start the built
 server on 127.0.0.1 port 0 with a temporary Maildir, read its
 "listening on" line, stop it; skip (77) when a peer program is missing."""
-import os, re, shutil, signal, socket, subprocess, sys, tempfile, time
+import os, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 
 SKIP = 77
 
@@ -36,6 +36,19 @@ class Server:
             raise SystemExit(f"FAIL: no 'listening on' line, got {line!r}: "
                              f"{self.proc.stderr.read()}")
         self.port = int(m.group(1))
+        # The server logs to stderr as it goes (one line per event): read it
+        # now, or a full pipe would stall the server.
+        self.errbuf = bytearray()
+        self._drain = threading.Thread(target=self._read_stderr, daemon=True)
+        self._drain.start()
+
+    def _read_stderr(self):
+        fd = self.proc.stderr.fileno()
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return
+            self.errbuf += chunk
 
     def files(self, sub):
         d = os.path.join(self.maildir, sub)
@@ -62,7 +75,8 @@ class Server:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        err = self.proc.stderr.read()
+        self._drain.join(10)
+        err = bytes(self.errbuf).decode("utf-8", "replace")
         self.proc.stdout.close()
         self.proc.stderr.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
