@@ -1,5 +1,8 @@
-/* The client core: the only file that knows client states (RFC 5321,
- * RFC 2920 pipelining, RFC 3207 STARTTLS).  SPDX-License-Identifier: MIT */
+/* The client core's state machine: the only file that knows client states
+ * (RFC 5321, RFC 2920 pipelining, RFC 3207 STARTTLS): the state table, the
+ * commands that move it and the replies matched to them.  Around it:
+ * config.c (setup), body.c (the body entry points), query.c (output queue
+ * and queries).  SPDX-License-Identifier: MIT */
 #include "client/client_internal.h"
 
 #include "client/command.h"
@@ -149,32 +152,6 @@ static int allowed(const smtpw_client *c, int cmd)
     return (STATES[c->state].may & (1u << cmd)) ? 0 : SMTPW_E_STATE;
 }
 
-/* The state table must fit the size promised to static-storage users. */
-typedef char smtpw__client_size_check[sizeof(struct smtpw_client) <= SMTPW_CLIENT_SIZE_HINT ? 1
-                                                                                             : -1];
-
-#define DEFAULT_MAX_REPLY_LINE 2048u
-#define DEFAULT_MAX_REPLY_LINES 100u
-#define KNOWN_FLAGS (SMTPW_CLIENT_NO_PIPELINING | SMTPW_CLIENT_SMTPUTF8)
-
-/* Bytes of each config version (index: version); fields are only
- * appended, so a version is read as a prefix of the current struct. */
-#define CONFIG_V1_SIZE (offsetof(smtpw_client_config, max_reply_lines) + sizeof(uint32_t))
-static const size_t CONFIG_SIZE[] = {0, CONFIG_V1_SIZE};
-#define CONFIG_VERSIONS (sizeof CONFIG_SIZE / sizeof CONFIG_SIZE[0] - 1u)
-/* The newest version is the whole struct. */
-typedef char smtpw__config_size_check[SMTPW_CLIENT_CONFIG_VERSION == 1 && CONFIG_V1_SIZE == sizeof(smtpw_client_config) ? 1 : -1];
-
-/* offsetof gives the alignment a type needs (C99 has no alignof). */
-struct align_u64 {
-    char c;
-    uint64_t u;
-};
-struct align_ptr {
-    char c;
-    void *p;
-};
-
 static int fail(smtpw_client *c, int err)
 {
     c->err = err; /* sticky until init */
@@ -295,51 +272,18 @@ static void new_txn(smtpw_client *c)
 
 /* ---- setup ---- */
 
-size_t smtpw_client_sizeof(void)
-{
-    return sizeof(struct smtpw_client);
-}
-
-int smtpw_client_config_init(smtpw_client_config *cfg, uint32_t version)
-{
-    smtpw_client_config def;
-    if (cfg == NULL)
-        return SMTPW_E_INVALID_ARG;
-    if (version == 0 || version > CONFIG_VERSIONS)
-        return SMTPW_E_VERSION;
-    memset(&def, 0, sizeof def);
-    def.version = version;
-    def.max_reply_line = DEFAULT_MAX_REPLY_LINE;
-    def.max_reply_lines = DEFAULT_MAX_REPLY_LINES;
-    /* An older caller's struct ends with its version's last field. */
-    memcpy(cfg, &def, CONFIG_SIZE[version]);
-    return 0;
-}
-
 int smtpw_client_init(void *mem, size_t memlen, const smtpw_client_config *cfg,
                       smtpw_client **out)
 {
     smtpw_client *c;
     smtpw_client_config use;
+    int rc;
     if (out)
         *out = NULL;
-    if (mem == NULL || out == NULL ||
-        (uintptr_t)mem % offsetof(struct align_u64, u) != 0 ||
-        (uintptr_t)mem % offsetof(struct align_ptr, p) != 0)
+    if (out == NULL)
         return SMTPW_E_INVALID_ARG;
-    if (memlen < sizeof(struct smtpw_client))
-        return SMTPW_E_NOBUF;
-    smtpw_client_config_init(&use, SMTPW_CLIENT_CONFIG_VERSION);
-    if (cfg) {
-        /* Read what the caller's version has; the rest keeps its default. */
-        if (cfg->version == 0 || cfg->version > CONFIG_VERSIONS)
-            return SMTPW_E_VERSION;
-        memcpy(&use, cfg, CONFIG_SIZE[cfg->version]);
-        use.version = SMTPW_CLIENT_CONFIG_VERSION;
-    }
-    if ((use.flags & ~KNOWN_FLAGS) || use.max_reply_line < SMTPW_MAX_REPLY_LINE ||
-        use.max_reply_lines == 0)
-        return SMTPW_E_INVALID_ARG;
+    if ((rc = smtpw__client_config_use(mem, memlen, cfg, &use)) != 0)
+        return rc; /* config.c */
     c = (smtpw_client *)mem;
     memset(c, 0, sizeof *c);
     c->cfg = use;
@@ -561,10 +505,11 @@ int smtpw_client_help(smtpw_client *c, const char *arg, size_t len)
     return with_arg(c, SMTPW_CMD_HELP, "HELP", arg, len, 1);
 }
 
-/* ---- message body ---- */
+/* ---- message body (the entry points are in body.c) ---- */
 
-/* Checks shared by body_encode() and body_end(). */
-static int body_due(const smtpw_client *c)
+typedef char smtpw__client_body_check[CS_BODY == SMTPW__CLIENT_STATE_BODY ? 1 : -1];
+
+int smtpw__client_body_due(const smtpw_client *c)
 {
     if (c->err)
         return c->err;
@@ -573,37 +518,10 @@ static int body_due(const smtpw_client *c)
     return c->state == CS_BODY ? 0 : SMTPW_E_STATE;
 }
 
-int smtpw_client_body_encode(smtpw_client *c, const uint8_t *in, size_t inlen,
-                             size_t *consumed, uint8_t *out, size_t outcap, size_t *written)
+void smtpw__client_body_ended(smtpw_client *c)
 {
-    int rc;
-    if (consumed)
-        *consumed = 0;
-    if (written)
-        *written = 0;
-    if (c == NULL || consumed == NULL || written == NULL || (in == NULL && inlen) ||
-        (out == NULL && outcap))
-        return SMTPW_E_INVALID_ARG;
-    if ((rc = body_due(c)) != 0 || inlen == 0)
-        return rc;
-    return smtpw__stuff_encode(&c->body, in, inlen, consumed, out, outcap, written);
-}
-
-int smtpw_client_body_end(smtpw_client *c, uint8_t *out, size_t outcap, size_t *written)
-{
-    int rc;
-    if (written)
-        *written = 0;
-    if (c == NULL || written == NULL || (out == NULL && outcap))
-        return SMTPW_E_INVALID_ARG;
-    if ((rc = body_due(c)) != 0)
-        return rc;
-    if (outcap < 5)
-        return SMTPW_E_NOBUF;
-    *written = smtpw__stuff_end(&c->body, out);
-    ring_push(c, SMTPW_CMD_BODY, 0, c->gen);
+    ring_push(c, SMTPW_CMD_BODY, 0, c->gen); /* the dot's reply is awaited */
     move(c, SMTPW_CMD_BODY, 0);
-    return 0;
 }
 
 /* ---- replies ---- */
@@ -793,32 +711,7 @@ int smtpw_client_recv(smtpw_client *c, const uint8_t *in, size_t inlen, size_t *
     return r;
 }
 
-/* ---- output and status ---- */
-
-const uint8_t *smtpw_client_output(const smtpw_client *c, size_t *len)
-{
-    if (len == NULL)
-        return NULL;
-    if (c == NULL) {
-        *len = 0;
-        return NULL;
-    }
-    *len = c->out_len;
-    return c->outq + c->out_off;
-}
-
-void smtpw_client_output_ack(smtpw_client *c, size_t n)
-{
-    if (c == NULL)
-        return;
-    if (n > c->out_len)
-        n = c->out_len;
-    c->out_off += (uint32_t)n;
-    c->out_len -= (uint32_t)n;
-    c->acked_total += (uint32_t)n;
-    if (c->out_len == 0)
-        c->out_off = 0;
-}
+/* ---- status (the output queue and the queries are in query.c) ---- */
 
 uint32_t smtpw_client_want(const smtpw_client *c)
 {
@@ -877,29 +770,4 @@ int smtpw_client_tls_started(smtpw_client *c)
     memset(&c->caps, 0, sizeof c->caps);
     new_txn(c);
     return 0;
-}
-
-uint32_t smtpw_client_extensions(const smtpw_client *c)
-{
-    return c ? c->caps.ext : 0u;
-}
-
-uint64_t smtpw_client_size_limit(const smtpw_client *c)
-{
-    return c ? c->caps.size_limit : 0u;
-}
-
-uint32_t smtpw_client_auth_mechs(const smtpw_client *c)
-{
-    return c ? c->caps.auth : 0u;
-}
-
-uint32_t smtpw_client_accepted(const smtpw_client *c)
-{
-    return c ? c->accepted : 0u;
-}
-
-uint32_t smtpw_client_pending(const smtpw_client *c)
-{
-    return c ? c->ring_count : 0u;
 }

@@ -1,4 +1,5 @@
-/* The client core's state, private to lib/client/client.c and its tests.
+/* The client core's state, private to lib/client/ (the state machine in
+ * client.c; config.c, body.c, query.c around it) and its tests.
  * SPDX-License-Identifier: MIT */
 #ifndef SMTPW_CLIENT_INTERNAL_H
 #define SMTPW_CLIENT_INTERNAL_H
@@ -53,5 +54,25 @@ struct smtpw_client {
 
 /* 0 when client.c's state table agrees with its move rows (unit test). */
 int smtpw__client_table_check(void);
+
+/* config.c: check init()'s memory and config, and fill *use with the
+ * config to run (defaults for the fields cfg's version lacks).  0, or
+ * SMTPW_E_INVALID_ARG, SMTPW_E_NOBUF, SMTPW_E_VERSION as init() says. */
+int smtpw__client_config_use(const void *mem, size_t memlen, const smtpw_client_config *cfg,
+                             smtpw_client_config *use);
+
+/* client.c, for body.c: 0 when the body is due (a 354 came), else the
+ * sticky error, SMTPW_E_CLOSED or SMTPW_E_STATE. */
+int smtpw__client_body_due(const smtpw_client *c);
+/* The same test inline for body.c's hot path (a call there cost ~30
+ * instructions per body_encode() under callgrind): the one state number
+ * known outside client.c, which checks it against its CS_BODY. */
+#define SMTPW__CLIENT_STATE_BODY 7u
+static inline int smtpw__client_in_body(const smtpw_client *c)
+{
+    return c->err == 0 && c->state == SMTPW__CLIENT_STATE_BODY;
+}
+/* client.c, for body.c: the final dot was written; its reply is awaited. */
+void smtpw__client_body_ended(smtpw_client *c);
 
 #endif
