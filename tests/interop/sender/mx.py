@@ -99,7 +99,7 @@ def main():
 
     def nxdomain():
         rc, err = run_send(send, LOOP + ["--from", "a@example.org", "--to", "x@nope.test"], MSG, env=env)
-        check(rc == 69, "NXDOMAIN: exit %d, want 69" % rc)
+        check(rc == 68, "NXDOMAIN: exit %d, want 68 (EX_NOHOST)" % rc)
 
     def grouped():
         before = len(srv.conns)
