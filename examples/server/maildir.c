@@ -10,6 +10,8 @@
 
 #include "maildir.h"
 
+#include "log.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -87,7 +89,7 @@ static void test_hook(maildir *md)
             return;
     }
     memcpy(md->test_unique, v, n + 1);
-    fprintf(stderr, "smtpwire-server: SMTPW_TEST_MAILDIR_UNIQUE is set (a test hook)\n");
+    log_msg(LOG_WARN, "config", "SMTPW_TEST_MAILDIR_UNIQUE is set (a test hook)");
 }
 
 int maildir_open(maildir *md, const char *dir, const char *hostname, char *err, size_t errlen)
