@@ -12,7 +12,7 @@ top=$(pwd)
 
 pkgs="meson ninja-build gcc g++ clang libclang-rt-14-dev libcmocka-dev pkg-config libssl-dev
       python3 python3-aiosmtpd swaks postfix msmtp curl dnsmasq-base openssl
-      abigail-tools mandoc"
+      abigail-tools mandoc bsd-mailx"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
