@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "posix/posix_internal.h"
 #include "smtpwire/posix.h"
 
 #define CONNECT_TIMEOUT_MS 30000u
@@ -77,11 +77,6 @@ typedef struct sess {
     char helo[64];               /* the EHLO argument when opts.helo is not set */
 } sess;
 
-static long long now_ms(void)
-{
-    return (long long)smtpw_posix_now_ms();
-}
-
 static uint32_t wait_ms(const sess *s, uint32_t which)
 {
     if (s->o->timeout_ms)
@@ -134,28 +129,6 @@ static int io_failed(sess *s, int rc)
     return rc;
 }
 
-/* Wait until fd is ready for ev or the deadline passes. */
-static int wait_fd(int fd, short ev, long long deadline)
-{
-    for (;;) {
-        struct pollfd pfd;
-        long long left = deadline - now_ms();
-        int rc;
-        if (left <= 0)
-            return SMTPW_E_TIMEOUT;
-        pfd.fd = fd;
-        pfd.events = ev;
-        pfd.revents = 0;
-        rc = poll(&pfd, 1, left > 1000000000 ? 1000000000 : (int)left);
-        if (rc > 0)
-            return 0; /* POLLERR/POLLHUP: the read or write reports it */
-        if (rc == 0)
-            return SMTPW_E_TIMEOUT;
-        if (errno != EINTR)
-            return SMTPW_E_IO;
-    }
-}
-
 static short poll_events(uint32_t wait)
 {
     short ev = 0;
@@ -182,7 +155,7 @@ static int write_all(sess *s, const uint8_t *buf, size_t len, uint32_t which)
         }
         if (rc != SMTPW_E_AGAIN)
             return io_failed(s, rc);
-        rc = wait_fd(s->fd, poll_events(wait), now_ms() + wait_ms(s, which));
+        rc = smtpw__posix_wait(s->fd, poll_events(wait), smtpw_posix_now_ms() + wait_ms(s, which));
         if (rc)
             return rc == SMTPW_E_IO ? io_failed(s, rc) : rc;
     }
@@ -304,7 +277,7 @@ static void file_reply(sess *s, const smtpw_event *ev)
 /* Read more server bytes into s->in, waiting until the deadline.  Returns
  * 0 when some came, SMTPW_E_PROTO when s->in is full without a whole line
  * (the core's line limit is below its size), or the error. */
-static int read_some(sess *s, long long deadline)
+static int read_some(sess *s, uint64_t deadline)
 {
     for (;;) {
         size_t got = 0, room = sizeof s->in - s->inlen;
@@ -321,7 +294,7 @@ static int read_some(sess *s, long long deadline)
             /* the peer hung up before the reply was complete, or a hook
              * broke its contract */
             return io_failed(s, rc);
-        rc = wait_fd(s->fd, poll_events(wait), deadline);
+        rc = smtpw__posix_wait(s->fd, poll_events(wait), deadline);
         if (rc)
             return rc == SMTPW_E_IO ? io_failed(s, rc) : rc;
     }
@@ -331,11 +304,11 @@ static int read_some(sess *s, long long deadline)
  * the core refuses further commands afterwards. */
 static int read_reply(sess *s)
 {
-    long long deadline;
+    uint64_t deadline;
     int rc = flush(s);
     if (rc)
         return rc;
-    deadline = now_ms() + wait_ms(s, smtpw_client_timeout(s->c));
+    deadline = smtpw_posix_now_ms() + wait_ms(s, smtpw_client_timeout(s->c));
     s->curlen = 0;
     s->cur.code = 0;
     s->cur.text[0] = '\0';
@@ -699,7 +672,7 @@ static int drain_clear(sess *s)
 /* Run the starttls hook to completion, bounded like a command. */
 static int handshake(sess *s)
 {
-    long long deadline = now_ms() + wait_ms(s, SMTPW_TIMEOUT_COMMAND);
+    uint64_t deadline = smtpw_posix_now_ms() + wait_ms(s, SMTPW_TIMEOUT_COMMAND);
     for (;;) {
         uint32_t wait = SMTPW_WANT_READ;
         int rc = s->io->starttls(s->io_ctx, s->fd, &wait);
@@ -707,7 +680,7 @@ static int handshake(sess *s)
             return 0;
         if (rc != SMTPW_E_AGAIN)
             return SMTPW_E_TLS;
-        rc = wait_fd(s->fd, poll_events(wait), deadline);
+        rc = smtpw__posix_wait(s->fd, poll_events(wait), deadline);
         if (rc)
             return rc;
     }
@@ -1120,33 +1093,12 @@ int smtpw_posix_connect(const char *host, const char *port, uint32_t timeout_ms,
     if (rc != 0 || !list)
         return SMTPW_E_DNS;
     for (ai = list; ai; ai = ai->ai_next) {
-#if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
-        /* close-on-exec from the start: no window in which a concurrent
-         * fork+exec of the embedding program inherits the socket */
-        int s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                       ai->ai_protocol);
+        int s = smtpw__posix_socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
         if (s < 0) {
             saved = errno;
             last = SMTPW_E_IO;
             continue;
         }
-#else
-        int s = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        int fl;
-        if (s < 0) {
-            saved = errno;
-            last = SMTPW_E_IO;
-            continue;
-        }
-        fl = fcntl(s, F_GETFL);
-        if (fl < 0 || fcntl(s, F_SETFL, fl | O_NONBLOCK) < 0 ||
-            fcntl(s, F_SETFD, FD_CLOEXEC) < 0) {
-            saved = errno;
-            close(s);
-            last = SMTPW_E_IO;
-            continue;
-        }
-#endif
         if (connect(s, ai->ai_addr, ai->ai_addrlen) != 0) {
             int soerr = 0;
             socklen_t sl = sizeof soerr;
@@ -1156,7 +1108,7 @@ int smtpw_posix_connect(const char *host, const char *port, uint32_t timeout_ms,
                 last = SMTPW_E_IO;
                 continue;
             }
-            rc = wait_fd(s, POLLOUT, now_ms() + timeout_ms);
+            rc = smtpw__posix_wait(s, POLLOUT, smtpw_posix_now_ms() + timeout_ms);
             if (rc == 0 && getsockopt(s, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
                 soerr = errno;
             if (rc || soerr) {

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "posix/posix_internal.h"
 #include "smtpwire/posix.h"
 
 #define T_A 1u
@@ -45,11 +45,6 @@
 #define P_USABLE_MX 1u   /* skip exchangers mx_usable() refuses */
 #define P_NO_LOCAL 2u    /* skip addresses of this machine (local_addr()) */
 
-#if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
-#define SOCK_FLAGS (SOCK_CLOEXEC | SOCK_NONBLOCK)
-#else
-#define SOCK_FLAGS 0
-#endif
 #ifndef MSG_NOSIGNAL
 #define MSG_NOSIGNAL 0
 #endif
@@ -439,13 +434,6 @@ static int build_query(uint8_t *q, size_t cap, uint16_t id, const char *name, un
     return 0;
 }
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One question to one nameserver. */
 typedef struct dns_query {
     struct sockaddr_storage sa;
@@ -457,42 +445,10 @@ typedef struct dns_query {
     uint32_t timeout_ms;
 } dns_query;
 
-/* Non-blocking and close-on-exec from the start: no window in which a
- * concurrent fork+exec of the embedding program inherits it. */
-static int new_socket(int family, int type)
-{
-    int fd = socket(family, type | SOCK_FLAGS, 0);
-#if !defined(SOCK_CLOEXEC) || !defined(SOCK_NONBLOCK)
-    if (fd >= 0) {
-        int fl = fcntl(fd, F_GETFL);
-        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
-            fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-            close(fd);
-            fd = -1;
-        }
-    }
-#endif
-    return fd;
-}
-
 /* Wait for ev on fd until deadline: 0, or SMTPW_E_DNS (timeout, error). */
-static int wait_fd(int fd, short ev, long long deadline)
+static int wait_fd(int fd, short ev, uint64_t deadline)
 {
-    for (;;) {
-        struct pollfd pfd;
-        long long left = deadline - mono_ms();
-        int r;
-        if (left <= 0)
-            return SMTPW_E_DNS;
-        pfd.fd = fd;
-        pfd.events = ev;
-        pfd.revents = 0;
-        r = poll(&pfd, 1, (int)(left > 60000 ? 60000 : left));
-        if (r > 0)
-            return 0; /* also POLLERR/POLLHUP: the next call reports it */
-        if (r < 0 && errno != EINTR)
-            return SMTPW_E_DNS;
-    }
+    return smtpw__posix_wait(fd, ev, deadline) == 0 ? 0 : SMTPW_E_DNS;
 }
 
 /* Is pkt an answer to d: its id, and its question (RFC 5452 9.1; the
@@ -519,7 +475,7 @@ static int answer_ok(const uint8_t *pkt, size_t n, const dns_query *d)
  * socket is connected), are ignored.  0 and *len, or SMTPW_E_DNS. */
 static int udp_exchange(const dns_query *d, uint8_t *pkt, size_t cap, size_t *len)
 {
-    int fd = new_socket(d->sa.ss_family, SOCK_DGRAM), attempt, rc = SMTPW_E_DNS;
+    int fd = smtpw__posix_socket(d->sa.ss_family, SOCK_DGRAM, 0), attempt, rc = SMTPW_E_DNS;
     if (fd < 0)
         return SMTPW_E_DNS;
     if (connect(fd, (const struct sockaddr *)(const void *)&d->sa, d->salen) != 0) {
@@ -527,7 +483,7 @@ static int udp_exchange(const dns_query *d, uint8_t *pkt, size_t cap, size_t *le
         return SMTPW_E_DNS;
     }
     for (attempt = 0; attempt < 2; attempt++) {
-        long long deadline = mono_ms() + d->timeout_ms;
+        uint64_t deadline = smtpw_posix_now_ms() + d->timeout_ms;
         if (send(fd, d->q, d->qlen, 0) != (ssize_t)d->qlen)
             break;
         while (wait_fd(fd, POLLIN, deadline) == 0) {
@@ -550,7 +506,7 @@ done:
 }
 
 /* Read exactly n bytes before the deadline: 0 or SMTPW_E_DNS. */
-static int read_full(int fd, uint8_t *buf, size_t n, long long deadline)
+static int read_full(int fd, uint8_t *buf, size_t n, uint64_t deadline)
 {
     size_t got = 0;
     while (got < n) {
@@ -576,10 +532,10 @@ static int read_full(int fd, uint8_t *buf, size_t n, long long deadline)
  * id and question.  0 and *len, or SMTPW_E_DNS. */
 static int tcp_exchange(const dns_query *d, uint8_t *pkt, size_t cap, size_t *len)
 {
-    long long deadline = mono_ms() + d->timeout_ms;
+    uint64_t deadline = smtpw_posix_now_ms() + d->timeout_ms;
     uint8_t frame[2 + sizeof d->q], lb[2];
     size_t total = 2 + d->qlen, sent = 0, alen;
-    int fd = new_socket(d->sa.ss_family, SOCK_STREAM), rc = SMTPW_E_DNS;
+    int fd = smtpw__posix_socket(d->sa.ss_family, SOCK_STREAM, 0), rc = SMTPW_E_DNS;
     if (fd < 0)
         return SMTPW_E_DNS;
     if (connect(fd, (const struct sockaddr *)(const void *)&d->sa, d->salen) != 0 &&
