@@ -4,19 +4,23 @@
  * SPDX-License-Identifier: MIT */
 #include "server/command.h"
 
-#include "smtpwire/server.h"
+#define P4 SMTPW__P4
+#define load4_lower smtpw__command_load4
 
-
-#define P4(a, b, c, d) \
-    ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
-
-static uint32_t load4_lower(const char *p)
-{
-    const unsigned char *u = (const unsigned char *)p;
-    /* |0x20 folds ASCII letters; it maps no other byte onto a letter. */
-    return ((uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24) |
-           0x20202020u;
-}
+/* Every verb of RFC 5321 4.1.1 and 4.1.3 we name (STARTTLS by "star").
+ * Two verbs on one slot would not compile (-Woverride-init, -Werror). */
+#define VERB(a, b, c, d, cmd) [SMTPW__VERB_HASH(P4(a, b, c, d))] = {P4(a, b, c, d), cmd}
+const smtpw__verb smtpw__command_verbs[32] = {
+    VERB('h', 'e', 'l', 'o', SMTPW_CMD_HELO), VERB('e', 'h', 'l', 'o', SMTPW_CMD_EHLO),
+    VERB('m', 'a', 'i', 'l', SMTPW_CMD_MAIL), VERB('r', 'c', 'p', 't', SMTPW_CMD_RCPT),
+    VERB('d', 'a', 't', 'a', SMTPW_CMD_DATA), VERB('r', 's', 'e', 't', SMTPW_CMD_RSET),
+    VERB('n', 'o', 'o', 'p', SMTPW_CMD_NOOP), VERB('q', 'u', 'i', 't', SMTPW_CMD_QUIT),
+    VERB('v', 'r', 'f', 'y', SMTPW_CMD_VRFY), VERB('e', 'x', 'p', 'n', SMTPW_CMD_EXPN),
+    VERB('h', 'e', 'l', 'p', SMTPW_CMD_HELP), VERB('a', 'u', 't', 'h', SMTPW_CMD_AUTH),
+    VERB('b', 'd', 'a', 't', SMTPW_CMD_BDAT), VERB('s', 'e', 'n', 'd', SMTPW_CMD_SEND),
+    VERB('s', 'o', 'm', 'l', SMTPW_CMD_SOML), VERB('s', 'a', 'm', 'l', SMTPW_CMD_SAML),
+    VERB('t', 'u', 'r', 'n', SMTPW_CMD_TURN), VERB('s', 't', 'a', 'r', SMTPW_CMD_STARTTLS),
+};
 
 static int lenient(const smtpw__grammar *g)
 {
@@ -57,62 +61,6 @@ static const smtpw__refusal
     R_NOT_IMPL = REFUSAL(502, "5.5.1", "Command not implemented"),
     R_UNKNOWN = REFUSAL(500, "5.5.1", "Command unrecognized");
 
-static uint32_t verb(const char *L, size_t n, size_t *vlen)
-{
-    uint32_t cmd = SMTPW_CMD_UNKNOWN;
-    *vlen = 4;
-    if (n < 4)
-        return SMTPW_CMD_UNKNOWN;
-    switch (load4_lower(L)) {
-    case P4('h', 'e', 'l', 'o'): cmd = SMTPW_CMD_HELO; break;
-    case P4('e', 'h', 'l', 'o'): cmd = SMTPW_CMD_EHLO; break;
-    case P4('m', 'a', 'i', 'l'): cmd = SMTPW_CMD_MAIL; break;
-    case P4('r', 'c', 'p', 't'): cmd = SMTPW_CMD_RCPT; break;
-    case P4('d', 'a', 't', 'a'): cmd = SMTPW_CMD_DATA; break;
-    case P4('r', 's', 'e', 't'): cmd = SMTPW_CMD_RSET; break;
-    case P4('n', 'o', 'o', 'p'): cmd = SMTPW_CMD_NOOP; break;
-    case P4('q', 'u', 'i', 't'): cmd = SMTPW_CMD_QUIT; break;
-    case P4('v', 'r', 'f', 'y'): cmd = SMTPW_CMD_VRFY; break;
-    case P4('e', 'x', 'p', 'n'): cmd = SMTPW_CMD_EXPN; break;
-    case P4('h', 'e', 'l', 'p'): cmd = SMTPW_CMD_HELP; break;
-    case P4('a', 'u', 't', 'h'): cmd = SMTPW_CMD_AUTH; break;
-    case P4('b', 'd', 'a', 't'): cmd = SMTPW_CMD_BDAT; break;
-    case P4('s', 'e', 'n', 'd'): cmd = SMTPW_CMD_SEND; break;
-    case P4('s', 'o', 'm', 'l'): cmd = SMTPW_CMD_SOML; break;
-    case P4('s', 'a', 'm', 'l'): cmd = SMTPW_CMD_SAML; break;
-    case P4('t', 'u', 'r', 'n'): cmd = SMTPW_CMD_TURN; break;
-    case P4('s', 't', 'a', 'r'):
-        if (n >= 8 && load4_lower(L + 4) == P4('t', 't', 'l', 's')) {
-            cmd = SMTPW_CMD_STARTTLS;
-            *vlen = 8;
-        }
-        break;
-    default: break;
-    }
-    if (n > *vlen && L[*vlen] != ' ')
-        return SMTPW_CMD_UNKNOWN;
-    return cmd;
-}
-
-void smtpw__command_split(const char *L, size_t n, uint32_t flags, smtpw__command *c)
-{
-    size_t vlen, i;
-    int len = (flags & SMTPW_SERVER_LENIENT) != 0;
-    if (len)
-        while (n > 0 && L[n - 1] == ' ')
-            n--;
-    c->line = L;
-    c->len = n;
-    c->cmd = verb(L, n, &vlen);
-    i = n > vlen ? vlen + 1 : n; /* the argument, after one SP */
-    if (len)
-        while (i < n && L[i] == ' ')
-            i++;
-    c->sep = i > vlen;
-    c->arg = L + i;
-    c->arglen = n - i;
-}
-
 static int helo_arg_ok(const smtpw__grammar *g, const char *a, size_t n)
 {
     size_t i;
@@ -133,14 +81,28 @@ static int helo_arg_ok(const smtpw__grammar *g, const char *a, size_t n)
 }
 
 /* ESMTP parameters must be separated by exactly one space in the strict
- * profile (4.1.2 Mail-parameters). */
+ * profile (4.1.2 Mail-parameters): no SP first or last, no two in a row.
+ * Eight bytes at a time: a byte is SP when it XORs to zero with 0x20, and
+ * two neighbours inside a word are neighbours in either byte order; the
+ * pair across two words is compared as bytes. */
 static int params_spacing_ok(const char *p, size_t n)
 {
-    size_t i;
+    const uint64_t low7 = 0x7f7f7f7f7f7f7f7fu;
+    size_t i = 0;
     if (n == 0 || p[0] == ' ' || p[n - 1] == ' ')
         return 0;
-    for (i = 1; i < n; i++)
-        if (p[i] == ' ' && p[i - 1] == ' ')
+    for (; n - i >= 8; i += 8) {
+        uint64_t x, sp;
+        memcpy(&x, p + i, 8);
+        x ^= 0x2020202020202020u;
+        /* Bit 7 of each byte set exactly when that byte is zero (no carry
+         * crosses bytes: each sum stays below 0x100). */
+        sp = ~(((x & low7) + low7) | x | low7);
+        if ((sp & (sp << 8)) != 0 || (i > 0 && p[i - 1] == ' ' && p[i] == ' '))
+            return 0;
+    }
+    for (i = i ? i - 1 : 0; i + 1 < n; i++)
+        if (p[i] == ' ' && p[i + 1] == ' ')
             return 0;
     return 1;
 }
@@ -209,8 +171,8 @@ static int size_digits(smtpw_span v)
     return 1;
 }
 
-static const smtpw__refusal *mail(const smtpw__grammar *g, const char *a, size_t n,
-                                  smtpw_event *ev)
+const smtpw__refusal *smtpw__command_mail(const smtpw__grammar *g, const char *a, size_t n,
+                                          smtpw_event *ev)
 {
     const smtpw__refusal *no;
     smtpw_span rest, key, val;
@@ -267,8 +229,8 @@ static const smtpw__refusal *mail(const smtpw__grammar *g, const char *a, size_t
     return NULL;
 }
 
-static const smtpw__refusal *rcpt(const smtpw__grammar *g, const char *a, size_t n,
-                                  smtpw_event *ev)
+const smtpw__refusal *smtpw__command_rcpt(const smtpw__grammar *g, const char *a, size_t n,
+                                          smtpw_event *ev)
 {
     const smtpw__refusal *no;
     smtpw_span rest, key, val;
@@ -297,8 +259,8 @@ static int printable(const char *a, size_t n)
     return 1;
 }
 
-const smtpw__refusal *smtpw__command_parse(const smtpw__command *c, const smtpw__grammar *g,
-                                           smtpw_event *ev)
+const smtpw__refusal *smtpw__command_parse_arg(const smtpw__command *c, const smtpw__grammar *g,
+                                               smtpw_event *ev)
 {
     const char *a = c->arg;
     size_t n = c->arglen;
@@ -313,9 +275,9 @@ const smtpw__refusal *smtpw__command_parse(const smtpw__command *c, const smtpw_
         ev->arg = smtpw__span(a, n);
         return NULL;
     case SMTPW_CMD_MAIL:
-        return mail(g, a, n, ev);
+        return smtpw__command_mail(g, a, n, ev);
     case SMTPW_CMD_RCPT:
-        return rcpt(g, a, n, ev);
+        return smtpw__command_rcpt(g, a, n, ev);
     case SMTPW_CMD_DATA: /* 4.1.1.4, 4.1.1.5, 4.1.1.10: no argument */
         return n || c->sep ? &R_DATA_SYNTAX : NULL;
     case SMTPW_CMD_RSET:

@@ -4,32 +4,10 @@
  * SPDX-License-Identifier: MIT */
 #include "server/line.h"
 
-#include "simd.h"
-
 void smtpw__line_reset(smtpw__line *l)
 {
     l->scan = 0;
     l->discard = 0;
-}
-
-/* Index of the first CR or LF in p[0, n), or n. */
-static size_t first_cr_lf(const uint8_t *p, size_t n)
-{
-    size_t k = 0;
-#if defined(SMTPW_SIMD_SSE2)
-    const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
-    while (n - k >= 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
-        unsigned m = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, lf)));
-        if (m != 0)
-            return k + smtpw__first_bit(m);
-        k += 16;
-    }
-#endif
-    while (k < n && p[k] != '\r' && p[k] != '\n')
-        k++;
-    return k;
 }
 
 /* Index of the LF of the first CRLF whose LF lies in p[from, to), or to.
@@ -60,8 +38,8 @@ static size_t crlf_from(const uint8_t *p, size_t from, size_t to, int cr_before)
  * of SMTP smuggling).  A bare CR or LF is judged only once the line's
  * CRLF is here, so a refusal covers the whole line and nothing behind a
  * bare LF ever runs; until then the line limit counts every byte. */
-static SMTPW_NOINLINE int line_slow(smtpw__line *l, const uint8_t *in, size_t len, size_t max,
-                                    unsigned bare, size_t *consumed, size_t *content)
+int smtpw__line_slow(smtpw__line *l, const uint8_t *in, size_t len, size_t max,
+                      unsigned bare, size_t *consumed, size_t *content)
 {
     size_t from, lim, j, end;
 
@@ -115,28 +93,7 @@ static SMTPW_NOINLINE int line_slow(smtpw__line *l, const uint8_t *in, size_t le
      * NORMALIZE is REJECT.  KEEP leaves the byte in the line, where the
      * grammar refuses it (no path, parameter, domain or VRFY/EXPN/HELP
      * argument takes a control byte). */
-    if (bare != SMTPW_BARE_KEEP && first_cr_lf(in, end) != end)
+    if (bare != SMTPW_BARE_KEEP && smtpw__line_first_cr_lf(in, end) != end)
         return SMTPW__LINE_BARE;
     return SMTPW__LINE_OK;
-}
-
-int smtpw__line_next(smtpw__line *l, const uint8_t *in, size_t len, size_t max, unsigned bare,
-                     size_t *consumed, size_t *content)
-{
-    size_t lim = len < max ? len : max;
-
-    *consumed = 0;
-    *content = 0;
-    /* The common line, in one pass: its first CR or LF is its CRLF.  A
-     * resumed scan (scan <= lim) goes on from where it stopped instead. */
-    if (!l->discard && (l->scan == 0 || l->scan > lim)) {
-        size_t k = first_cr_lf(in, lim);
-        if (k + 1 < lim && in[k] == '\r' && in[k + 1] == '\n') {
-            l->scan = 0; /* it may have been past a shorter re-presentation */
-            *consumed = k + 2;
-            *content = k;
-            return SMTPW__LINE_OK;
-        }
-    }
-    return line_slow(l, in, len, max, bare, consumed, content);
 }

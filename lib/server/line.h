@@ -4,6 +4,7 @@
 #define SMTPW_LINE_H
 
 #include "internal.h"
+#include "simd.h"
 
 /* Framing state kept between calls: nothing of the line itself is copied. */
 typedef struct smtpw__line {
@@ -33,7 +34,51 @@ void smtpw__line_reset(smtpw__line *l);
  * over-long one, which are dropped up to its CRLF without being buffered:
  * the caller never needs more than max bytes of buffer.
  */
-int smtpw__line_next(smtpw__line *l, const uint8_t *in, size_t len, size_t max, unsigned bare,
+
+/* Everything but a whole CRLF line at the start of in (line.c). */
+int smtpw__line_slow(smtpw__line *l, const uint8_t *in, size_t len, size_t max, unsigned bare,
                      size_t *consumed, size_t *content);
+
+/* Index of the first CR or LF in p[0, n), or n. */
+static inline size_t smtpw__line_first_cr_lf(const uint8_t *p, size_t n)
+{
+    size_t k = 0;
+#if defined(SMTPW_SIMD_SSE2)
+    const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+    while (n - k >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, lf)));
+        if (m != 0)
+            return k + smtpw__first_bit(m);
+        k += 16;
+    }
+#endif
+    while (k < n && p[k] != '\r' && p[k] != '\n')
+        k++;
+    return k;
+}
+
+/* Inline: every command comes through here, and the common line (its
+ * first CR or LF is its CRLF) takes one pass and no call. */
+static inline int smtpw__line_next(smtpw__line *l, const uint8_t *in, size_t len, size_t max,
+                                   unsigned bare, size_t *consumed, size_t *content)
+{
+    size_t lim = len < max ? len : max;
+
+    *consumed = 0;
+    *content = 0;
+    /* A resumed scan (scan <= lim) goes on from where it stopped instead. */
+    if (!l->discard && (l->scan == 0 || l->scan > lim)) {
+        size_t k = smtpw__line_first_cr_lf(in, lim);
+        if (k + 1 < lim && in[k] == '\r' && in[k + 1] == '\n') {
+            l->scan = 0; /* it may have been past a shorter re-presentation */
+            *consumed = k + 2;
+            *content = k;
+            return SMTPW__LINE_OK;
+        }
+    }
+    return smtpw__line_slow(l, in, len, max, bare, consumed, content);
+}
 
 #endif

@@ -1,6 +1,7 @@
 /* Default reply texts (RFC 5321 4.2.2, 4.2.3), in our words, and default
  * enhanced status codes (RFC 3463 3).  SPDX-License-Identifier: MIT */
 #include "server/replies.h"
+#include "server/reply_write.h"
 
 #include "smtpwire/common.h"
 
@@ -83,28 +84,71 @@ const char *smtpw__replies_enh(uint32_t ev, uint32_t code)
 
 /* The answers to code 0 with default text and enh, without and with
  * enhanced codes (what the two functions above give), made at compile
- * time: the common reply is one copy. */
-struct line {
-    const char *p;
-    size_t n;
-};
-#define DLINE(code, enh, text) {{LIT(code " " text "\r\n")}, {LIT(code " " enh " " text "\r\n")}}
-static const struct line default_line[][2] = {
-    [SMTPW_EV_MAIL] = DLINE("250", "2.1.0", T_MAIL),
-    [SMTPW_EV_RCPT] = DLINE("250", "2.1.5", T_RCPT),
-    [SMTPW_EV_DATA] = {{LIT("354 " T_354 "\r\n")}, {LIT("354 " T_354 "\r\n")}}, /* never on 3xx */
-    [SMTPW_EV_DATA_END] = DLINE("250", "2.0.0", T_END),
-    [SMTPW_EV_VRFY] = DLINE("252", "2.5.2", T_252),
-    [SMTPW_EV_EXPN] = DLINE("502", "5.5.1", T_502),
-    [SMTPW_EV_HELP] = DLINE("214", "2.0.0", T_214),
+ * time. */
+#define DLINE(code, enh, text)                                                       \
+    {{#code " " text "\r\n", code, sizeof(#code " " text "\r\n") - 1},                 \
+     {#code " " enh " " text "\r\n", code, sizeof(#code " " enh " " text "\r\n") - 1}}
+const smtpw__reply_line smtpw__replies_lines[SMTPW_EV_HELP + 1][2] = {
+    [SMTPW_EV_MAIL] = DLINE(250, "2.1.0", T_MAIL),
+    [SMTPW_EV_RCPT] = DLINE(250, "2.1.5", T_RCPT),
+    [SMTPW_EV_DATA] = {{"354 " T_354 "\r\n", 354, sizeof("354 " T_354 "\r\n") - 1},
+                       {"354 " T_354 "\r\n", 354, sizeof("354 " T_354 "\r\n") - 1}}, /* never on 3xx */
+    [SMTPW_EV_DATA_END] = DLINE(250, "2.0.0", T_END),
+    [SMTPW_EV_VRFY] = DLINE(252, "2.5.2", T_252),
+    [SMTPW_EV_EXPN] = DLINE(502, "5.5.1", T_502),
+    [SMTPW_EV_HELP] = DLINE(214, "2.0.0", T_214),
 };
 
-const char *smtpw__replies_line(uint32_t ev, uint32_t enh, size_t *len)
+/* Rendering of an application's reply (RFC 5321 4.2, 4.1.1.1; RFC 2034). */
+int smtpw__replies_render(uint8_t *out, size_t cap, const smtpw__reply_to *to, uint32_t code,
+                          const char *enh, size_t enhlen, const char *text, size_t textlen,
+                          size_t *w)
 {
-    const struct line *l;
-    if (ev >= sizeof default_line / sizeof default_line[0])
-        return NULL;
-    l = &default_line[ev][enh != 0];
-    *len = l->n;
-    return l->p;
+    int deftext;
+    uint32_t ev = to->ev, cls = code / 100;
+
+    if (code == 354 ? ev != SMTPW_EV_DATA
+                    : (!smtpw__reply_write_code_ok(code) || cls == 3 ||
+                       (cls == 2 && ev == SMTPW_EV_DATA) ||
+                       (cls == 2 && ev == SMTPW_EV_HELO && code != 250)))
+        return SMTPW_E_INVALID_ARG;
+    deftext = text == NULL || textlen == 0;
+    if (deftext) {
+        text = (cls == 2 && ev == SMTPW_EV_HELO) ? "" : smtpw__replies_text(ev, code);
+        textlen = strlen(text);
+    } else if (!smtpw__reply_write_text_ok(text, textlen)) {
+        return SMTPW_E_INVALID_ARG;
+    }
+    if (enhlen != 0 && !smtpw__reply_write_enh_ok(enh, enhlen, code))
+        return SMTPW_E_INVALID_ARG;
+    /* RFC 2034: after EHLO only, never on 3xx or replies to HELO/EHLO. */
+    if (to->enh && cls != 3 && ev != SMTPW_EV_HELO) {
+        if (enhlen == 0) {
+            enh = smtpw__replies_enh(ev, code);
+            enhlen = strlen(enh);
+        }
+    } else {
+        enhlen = 0;
+    }
+
+    if (ev == SMTPW_EV_HELO && cls == 2) {
+        /* 4.1.1.1: "250" SP Domain [SP text], or the EHLO keyword list. */
+        *w = smtpw__reply_write_line(out, cap, 250, to->caps != 0, NULL, 0, to->host,
+                                     to->hostlen, text, textlen);
+        if (*w == 0)
+            return SMTPW_E_TOOLONG;
+        if (to->caps) {
+            size_t c = smtpw__reply_write_caps(out + *w, cap - *w, to->caps, to->max_size);
+            if (c == 0)
+                return SMTPW_E_TOOLONG;
+            *w += c;
+        }
+        return SMTPW_OK;
+    }
+    if (code == 421 && deftext) /* 3.8: "421 <domain> ..." */
+        *w = smtpw__reply_write_line(out, cap, code, 0, enh, enhlen, to->host, to->hostlen,
+                                     LIT("Service not available, closing transmission channel"));
+    else
+        *w = smtpw__reply_write_line(out, cap, code, 0, enh, enhlen, text, textlen, NULL, 0);
+    return *w == 0 ? SMTPW_E_TOOLONG : SMTPW_OK;
 }

@@ -95,18 +95,16 @@ static const struct cell {
 
 struct smtpw_server {
     const char *host; /* cfg->hostname, referenced */
-    uint64_t max_size;
-    uint64_t size; /* DATA: octets delivered so far */
-    uint32_t flags, max_rcpt, max_cmd, max_text, max_errors;
+    smtpw__grammar g; /* flags, SIZE limit, EHLO session, TLS: what the grammar reads */
+    uint64_t size;    /* DATA: octets delivered so far */
+    uint32_t max_rcpt, max_cmd, max_text, max_errors;
     uint32_t nrcpt, nerrors, messages;
     smtpw__line line;
     smtpw__unstuff us;
     uint16_t hostlen, head, tail, reserve, abort_code;
-    uint8_t st, pending, pend_cmd, pend_flags;
+    uint8_t st, pending, pend_cmd, pend_flags, pend_next;
     uint8_t bare_cmd, bare_body;
-    uint8_t esmtp;    /* the session was opened with EHLO */
     uint8_t enh;      /* enhanced status codes on (EHLO advertised them) */
-    uint8_t tls;      /* TLS is active */
     uint8_t tls_told; /* SMTPW_EV_STARTTLS was returned */
     uint8_t mailflags; /* SMTPW_EVF_* of the accepted MAIL */
     uint8_t shut;      /* a 421 waits for room in the queue */
@@ -136,15 +134,20 @@ static size_t q_free(const smtpw_server *s)
     return OUTQ - (size_t)(s->tail - s->head);
 }
 
+/* Out of line: the queue is seldom moved, and the callers are hot. */
+static SMTPW_NOINLINE void q_compact(smtpw_server *s)
+{
+    memmove(s->out, s->out + s->head, (size_t)(s->tail - s->head));
+    s->tail = (uint16_t)(s->tail - s->head);
+    s->head = 0;
+}
+
 /* Room at the tail for n more octets, moving queued bytes to the front if
  * that makes it fit. */
 static size_t q_room(smtpw_server *s, size_t n)
 {
-    if (OUTQ - s->tail < n && s->head) {
-        memmove(s->out, s->out + s->head, (size_t)(s->tail - s->head));
-        s->tail = (uint16_t)(s->tail - s->head);
-        s->head = 0;
-    }
+    if (OUTQ - s->tail < n && s->head)
+        q_compact(s);
     return OUTQ - (size_t)s->tail;
 }
 
@@ -164,10 +167,15 @@ static void say(smtpw_server *s, unsigned code, const char *enh, const char *t1,
 static void say_ok(smtpw_server *s)
 {
     static const char plain[] = "250 Ok\r\n", enh[] = "250 2.0.0 Ok\r\n";
-    size_t n = s->enh ? sizeof enh - 1 : sizeof plain - 1;
     q_room(s, SMTPW_MAX_REPLY_LINE);
-    memcpy(s->out + s->tail, s->enh ? enh : plain, n);
-    s->tail = (uint16_t)(s->tail + n);
+    /* Constant sizes: a few moves each, not a call. */
+    if (s->enh) {
+        memcpy(s->out + s->tail, enh, sizeof enh - 1);
+        s->tail = (uint16_t)(s->tail + sizeof enh - 1);
+    } else {
+        memcpy(s->out + s->tail, plain, sizeof plain - 1);
+        s->tail = (uint16_t)(s->tail + sizeof plain - 1);
+    }
 }
 
 /* Out of line: output_ack() runs once per reply and seldom has a 421 to
@@ -184,15 +192,15 @@ static SMTPW_NOINLINE void say421(smtpw_server *s)
 static unsigned caps_now(const smtpw_server *s)
 {
     unsigned c = SMTPW__CAP_SIZE;
-    if (!(s->flags & SMTPW_SERVER_NO_PIPELINING))
+    if (!(s->g.flags & SMTPW_SERVER_NO_PIPELINING))
         c |= SMTPW__CAP_PIPELINING;
-    if (!(s->flags & SMTPW_SERVER_NO_8BITMIME))
+    if (!(s->g.flags & SMTPW_SERVER_NO_8BITMIME))
         c |= SMTPW__CAP_8BITMIME;
-    if (!(s->flags & SMTPW_SERVER_NO_ENHANCED))
+    if (!(s->g.flags & SMTPW_SERVER_NO_ENHANCED))
         c |= SMTPW__CAP_ENHANCED;
-    if ((s->flags & SMTPW_SERVER_STARTTLS) && !s->tls)
+    if ((s->g.flags & SMTPW_SERVER_STARTTLS) && !s->g.tls)
         c |= SMTPW__CAP_STARTTLS;
-    if (s->flags & SMTPW_SERVER_SMTPUTF8)
+    if (s->g.flags & SMTPW_SERVER_SMTPUTF8)
         c |= SMTPW__CAP_SMTPUTF8;
     return c;
 }
@@ -266,26 +274,26 @@ static int dispatch(smtpw_server *s, const char *L, size_t n, size_t inlen, size
                     smtpw_event *ev)
 {
     const smtpw__refusal *no;
-    smtpw__grammar g;
     smtpw__command c;
     struct cell rule;
 
-    smtpw__command_split(L, n, s->flags, &c);
-    if ((s->flags & SMTPW_SERVER_REFUSE) && c.cmd != SMTPW_CMD_QUIT) /* 3.1 */
+    smtpw__command_split(L, n, s->g.flags, &c);
+    if ((s->g.flags & SMTPW_SERVER_REFUSE) && c.cmd != SMTPW_CMD_QUIT) /* 3.1 */
         return reject(s, ev, c.cmd, &R_SEQUENCE, smtpw__span(c.line, c.len));
     rule.next = 0;
     rule.refuse = 0;
     if (c.cmd <= SMTPW_CMD_STARTTLS)
         rule = machine[s->st][c.cmd];
-    if (rule.refuse && !(rule.refuse & R_LATE))
-        return reject(s, ev, c.cmd, &state_refusal[rule.refuse], smtpw__span(c.line, c.len));
-    g.flags = s->flags;
-    g.esmtp = s->esmtp;
-    g.tls = s->tls;
-    g.max_size = s->max_size;
-    no = smtpw__command_parse(&c, &g, ev);
-    if (no == NULL && rule.refuse)
-        no = &state_refusal[rule.refuse & ~R_LATE];
+    if (SMTPW_UNLIKELY(rule.refuse)) {
+        /* Refused here; a late refusal comes after the grammar's own. */
+        no = NULL;
+        if (rule.refuse & R_LATE)
+            no = smtpw__command_parse(&c, &s->g, ev);
+        if (no == NULL)
+            no = &state_refusal[rule.refuse & ~R_LATE];
+        return reject(s, ev, c.cmd, no, smtpw__span(c.line, c.len));
+    }
+    no = smtpw__command_parse(&c, &s->g, ev);
     if (no == NULL && c.cmd == SMTPW_CMD_RCPT) { /* the transaction's own limits */
         if ((ev->path.flags & SMTPW_PATH_UTF8) && !(s->mailflags & SMTPW_EVF_SMTPUTF8))
             no = &R_RCPT_UTF8; /* RFC 6531 3.7.1 */
@@ -295,6 +303,7 @@ static int dispatch(smtpw_server *s, const char *L, size_t n, size_t inlen, size
     if (no)
         return reject(s, ev, c.cmd, no, smtpw__span(c.line, c.len));
 
+    s->pend_next = rule.next; /* the table's transition if the answer is positive */
     switch (c.cmd) {
     case SMTPW_CMD_HELO:
     case SMTPW_CMD_EHLO:
@@ -411,7 +420,7 @@ static int body(smtpw_server *s, const uint8_t *in, size_t inlen, size_t *consum
         r = smtpw__unstuff_next(&s->us, in, inlen, consumed, &span);
         switch (r) {
         case SMTPW__UNSTUFF_DATA:
-            if (s->max_size && span.len > s->max_size - s->size)
+            if (s->g.max_size && span.len > s->g.max_size - s->size)
                 return data_abort(s, ev, 552);
             s->size += span.len;
             ev->type = SMTPW_EV_BODY;
@@ -597,8 +606,8 @@ int smtpw_server_init(void *mem, size_t memlen, const smtpw_server_config *cfg,
     memset(s, 0, sizeof *s);
     s->host = host;
     s->hostlen = (uint16_t)hostlen;
-    s->flags = c.flags;
-    s->max_size = c.max_message_size;
+    s->g.flags = c.flags;
+    s->g.max_size = c.max_message_size;
     s->max_rcpt = c.max_recipients;
     s->max_cmd = c.max_command_line;
     s->max_text = c.max_text_line;
@@ -612,10 +621,10 @@ int smtpw_server_init(void *mem, size_t memlen, const smtpw_server_config *cfg,
 
     /* The largest reply a command can need: a full EHLO greeting line and
      * the capability list (a refusal plus 421 is shorter). */
-    caps = smtpw__reply_write_caps(s->out, OUTQ, caps_now(s), s->max_size);
+    caps = smtpw__reply_write_caps(s->out, OUTQ, caps_now(s), s->g.max_size);
     s->reserve = (uint16_t)(SMTPW_MAX_REPLY_LINE + caps);
 
-    if (s->flags & SMTPW_SERVER_REFUSE) /* 3.1 */
+    if (s->g.flags & SMTPW_SERVER_REFUSE) /* 3.1 */
         say(s, 554, NULL, host, hostlen, LIT("No SMTP service here"));
     else
         say(s, 220, NULL, host, hostlen, LIT("ESMTP smtpwire"));
@@ -623,99 +632,71 @@ int smtpw_server_init(void *mem, size_t memlen, const smtpw_server_config *cfg,
     return SMTPW_OK;
 }
 
-int smtpw_server_recv(smtpw_server *s, const uint8_t *in, size_t inlen, size_t *consumed,
-                      smtpw_event *ev, size_t evsize)
+/* recv() into an event of another size than ours (api.md B): an older
+ * caller gets its prefix and never a byte past it, a newer one zeroes in
+ * the fields we do not know.  Out of line: the usual caller has our size. */
+static SMTPW_NOINLINE int recv_other_size(smtpw_server *s, const uint8_t *in, size_t inlen,
+                                          size_t *consumed, smtpw_event *ev, size_t evsize)
 {
     smtpw_event local;
     int r;
-    if (consumed)
-        *consumed = 0;
-    if (s == NULL || consumed == NULL || ev == NULL || (in == NULL && inlen) ||
-        evsize < offsetof(smtpw_event, arg))
+    if (evsize < offsetof(smtpw_event, arg))
         return SMTPW_E_INVALID_ARG;
-    if (in == NULL)
-        in = (const uint8_t *)"";
-    if (SMTPW_LIKELY(evsize >= sizeof *ev)) {
-        r = run(s, in, inlen, consumed, ev);
-        if (evsize > sizeof *ev) /* a newer caller: its fields stay 0 */
-            memset((unsigned char *)ev + sizeof *ev, 0, evsize - sizeof *ev);
-        return r;
+    r = smtpw_server_recv(s, in, inlen, consumed, &local, sizeof local);
+    if (evsize < sizeof local) {
+        memcpy(ev, &local, evsize);
+    } else {
+        memcpy(ev, &local, sizeof local);
+        memset((unsigned char *)ev + sizeof local, 0, evsize - sizeof local);
     }
-    /* An older caller: never a byte past its struct. */
-    r = run(s, in, inlen, consumed, &local);
-    memcpy(ev, &local, evsize);
     return r;
 }
 
-/* Validate and render a reply to event ev into the queue (not yet counted
- * in tail); *w receives its length.  A 250 to HELO/EHLO also opens the
- * session.  Returns 0 or an SMTPW_E_*. */
-static int render(smtpw_server *s, uint32_t ev, uint32_t code, const char *enh, size_t enhlen,
-                  const char *text, size_t textlen, size_t *w)
+int smtpw_server_recv(smtpw_server *s, const uint8_t *in, size_t inlen, size_t *consumed,
+                      smtpw_event *ev, size_t evsize)
 {
-    int deftext;
-    uint32_t cls = code / 100;
-    size_t cap;
+    if (consumed)
+        *consumed = 0;
+    if (s == NULL || consumed == NULL || ev == NULL || (in == NULL && inlen))
+        return SMTPW_E_INVALID_ARG;
+    if (SMTPW_UNLIKELY(evsize != sizeof *ev))
+        return recv_other_size(s, in, inlen, consumed, ev, evsize);
+    if (in == NULL)
+        in = (const uint8_t *)"";
+    return run(s, in, inlen, consumed, ev);
+}
 
-    if (code == 354 ? ev != SMTPW_EV_DATA
-                    : (!smtpw__reply_write_code_ok(code) || cls == 3 ||
-                       (cls == 2 && ev == SMTPW_EV_DATA) ||
-                       (cls == 2 && ev == SMTPW_EV_HELO && code != 250)))
-        return SMTPW_E_INVALID_ARG;
-    deftext = text == NULL || textlen == 0;
-    if (deftext) {
-        text = (cls == 2 && ev == SMTPW_EV_HELO) ? "" : smtpw__replies_text(ev, code);
-        textlen = strlen(text);
-    } else if (!smtpw__reply_write_text_ok(text, textlen)) {
-        return SMTPW_E_INVALID_ARG;
-    }
-    if (enhlen != 0 && !smtpw__reply_write_enh_ok(enh, enhlen, code))
-        return SMTPW_E_INVALID_ARG;
-    /* RFC 2034: after EHLO only, never on 3xx or replies to HELO/EHLO. */
-    if (s->enh && cls != 3 && ev != SMTPW_EV_HELO) {
-        if (enhlen == 0) {
-            enh = smtpw__replies_enh(ev, code);
-            enhlen = strlen(enh);
-        }
-    } else {
-        enhlen = 0;
-    }
+/* Validate and render an application's reply to event ev into the queue
+ * (not yet counted in tail); *w receives its length.  A 250 to HELO/EHLO
+ * also opens the session.  Returns 0 or an SMTPW_E_*.  Out of line: the
+ * default answers do not pay for its registers. */
+static SMTPW_NOINLINE int render(smtpw_server *s, uint32_t ev, uint32_t code, const char *enh,
+                                 size_t enhlen, const char *text, size_t textlen, size_t *w)
+{
+    smtpw__reply_to to;
+    int ehlo = s->pend_cmd == SMTPW_CMD_EHLO, r;
+    size_t cap = q_room(s, s->reserve);
 
-    cap = q_room(s, s->reserve);
-    if (ev == SMTPW_EV_HELO && cls == 2) {
-        /* 4.1.1.1: "250" SP Domain [SP text], or the EHLO keyword list. */
-        int ehlo = s->pend_cmd == SMTPW_CMD_EHLO;
-        unsigned caps = ehlo ? caps_now(s) : 0;
-        *w = smtpw__reply_write_line(s->out + s->tail, cap, 250, caps != 0, NULL, 0, s->host,
-                                     s->hostlen, text, textlen);
-        if (*w == 0)
-            return SMTPW_E_TOOLONG;
-        if (caps) {
-            size_t c = smtpw__reply_write_caps(s->out + s->tail + *w, cap - *w, caps, s->max_size);
-            if (c == 0)
-                return SMTPW_E_TOOLONG;
-            *w += c;
-        }
-        s->esmtp = (uint8_t)ehlo;
-        s->enh = (uint8_t)(ehlo && !(s->flags & SMTPW_SERVER_NO_ENHANCED));
-        return SMTPW_OK;
+    to.host = s->host;
+    to.hostlen = s->hostlen;
+    to.max_size = s->g.max_size;
+    to.ev = ev;
+    to.enh = s->enh;
+    to.caps = ev == SMTPW_EV_HELO && ehlo ? caps_now(s) : 0;
+    r = smtpw__replies_render(s->out + s->tail, cap, &to, code, enh, enhlen, text, textlen, w);
+    if (r == SMTPW_OK && ev == SMTPW_EV_HELO && code / 100 == 2) {
+        s->g.esmtp = (uint8_t)ehlo;
+        s->enh = (uint8_t)(ehlo && !(s->g.flags & SMTPW_SERVER_NO_ENHANCED));
     }
-    if (code == 421 && deftext) /* 3.8: "421 <domain> ..." */
-        *w = smtpw__reply_write_line(s->out + s->tail, cap, code, 0, enh, enhlen, s->host,
-                                     s->hostlen,
-                                     LIT("Service not available, closing transmission channel"));
-    else
-        *w = smtpw__reply_write_line(s->out + s->tail, cap, code, 0, enh, enhlen, text, textlen,
-                                     NULL, 0);
-    return *w == 0 ? SMTPW_E_TOOLONG : SMTPW_OK;
+    return r;
 }
 
 int smtpw_server_reply(smtpw_server *s, uint32_t code, const char *enh, size_t enhlen,
                        const char *text, size_t textlen)
 {
     uint32_t ev, cls;
-    const char *line;
-    size_t w;
+    const smtpw__reply_line *line;
+    size_t w, cap;
     int r;
 
     if (s == NULL || (enh == NULL && enhlen) || (text == NULL && textlen))
@@ -723,13 +704,13 @@ int smtpw_server_reply(smtpw_server *s, uint32_t code, const char *enh, size_t e
     if (!s->pending)
         return SMTPW_E_STATE;
     ev = s->pending;
-    if (code == 0 && enhlen == 0 && textlen == 0 &&
-        (line = smtpw__replies_line(ev, s->enh, &w)) != NULL) {
-        if (q_room(s, s->reserve) < w)
+    if ((code | enhlen | textlen) == 0 && (line = smtpw__replies_line(ev, s->enh)) != NULL) {
+        w = line->len;
+        cap = q_room(s, s->reserve);
+        if (cap < w)
             return SMTPW_E_TOOLONG;
-        memcpy(s->out + s->tail, line, w);
-        code = (uint32_t)(line[0] - '0') * 100 + (uint32_t)(line[1] - '0') * 10 +
-               (uint32_t)(line[2] - '0');
+        memcpy(s->out + s->tail, line->text, w);
+        code = line->code;
     } else {
         if (code == 0)
             code = ev == SMTPW_EV_DATA ? 354
@@ -737,9 +718,11 @@ int smtpw_server_reply(smtpw_server *s, uint32_t code, const char *enh, size_t e
                  : ev == SMTPW_EV_EXPN ? 502
                  : ev == SMTPW_EV_HELP ? 214
                                        : 250;
-        r = render(s, ev, code, enh, enhlen, text, textlen, &w);
+        size_t rw = 0; /* its own variable: w stays in a register */
+        r = render(s, ev, code, enh, enhlen, text, textlen, &rw);
         if (r != SMTPW_OK)
             return r;
+        w = rw;
     }
     cls = code / 100;
     if (ev == SMTPW_EV_DATA_END) {
@@ -749,7 +732,7 @@ int smtpw_server_reply(smtpw_server *s, uint32_t code, const char *enh, size_t e
         reset_transaction(s);
     } else if (cls == 2 || code == 354) {
         /* the table's transition on a positive answer */
-        s->st = machine[s->st][s->pend_cmd].next;
+        s->st = s->pend_next;
         switch (ev) {
         case SMTPW_EV_MAIL:
             s->nrcpt = 0;
@@ -849,9 +832,9 @@ int smtpw_server_tls_started(smtpw_server *s)
         return SMTPW_E_STATE;
     /* RFC 3207 4.2: back to the state right after the greeting. */
     s->st = ST_INIT;
-    s->tls = 1;
+    s->g.tls = 1;
     s->tls_told = 0;
-    s->esmtp = 0;
+    s->g.esmtp = 0;
     s->enh = 0;
     s->starved = 1; /* everything before was dropped: read the TLS stream */
     reset_transaction(s);
