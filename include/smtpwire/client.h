@@ -162,16 +162,18 @@ SMTPW_API size_t smtpw_client_sizeof(void);
 SMTPW_API int smtpw_client_config_init(smtpw_client_config *cfg, uint32_t version);
 
 /**
- * Start a client in mem (smtpw_client_sizeof() bytes, aligned for a pointer
- * and a uint64_t); it then awaits the server's greeting (SMTPW_CMD_GREETING).
+ * Start a client in mem (smtpw_client_sizeof() bytes, aligned to
+ * SMTPW_STATE_ALIGN bytes); it then awaits the server's greeting
+ * (SMTPW_CMD_GREETING).
  * The config is copied; cfg NULL means the defaults; a config of an older
  * version is read only as far as that version goes, the newer fields take
  * their defaults.  *out receives the handle (== mem).  No teardown: drop
  * the memory; the state holds no pointer into itself, so it may be moved
  * with memcpy between calls.  Returns 0, SMTPW_E_NOBUF (memlen too
  * small), SMTPW_E_VERSION (cfg->version 0 or newer than the library)
- * or SMTPW_E_INVALID_ARG (NULL mem/out, misaligned mem, unknown flags,
- * max_reply_line < 512, max_reply_lines 0).
+ * or SMTPW_E_INVALID_ARG (NULL mem/out, mem not aligned to
+ * SMTPW_STATE_ALIGN, unknown flags, max_reply_line < 512,
+ * max_reply_lines 0).
  */
 SMTPW_API int smtpw_client_init(void *mem, size_t memlen, const smtpw_client_config *cfg,
                                 smtpw_client **out);
@@ -289,7 +291,8 @@ SMTPW_API int smtpw_client_body_end(smtpw_client *c, uint8_t *out, size_t outcap
  * before calling smtpw_client_body_end()), a 3yz other than 354 to DATA,
  * a 2yz to DATA (RFC 5321 4.3.2), bytes after a 220 to STARTTLS),
  * SMTPW_E_CLOSED after the session ended (any reply to QUIT, or
- * after a 421 was delivered), SMTPW_E_INVALID_ARG for NULLs.
+ * after a 421 was delivered), SMTPW_E_INVALID_ARG for NULLs or evsize <
+ * SMTPW_EVENT_MIN_SIZE (nothing consumed).
  *
  * evsize is the size of the caller's *ev (sizeof ev): the library never
  * writes past it (an older caller simply does not get fields appended

@@ -221,6 +221,19 @@ typedef struct smtpw_event {
     uint32_t enh_class, enh_subject, enh_detail; /* client: with SMTPW_EVF_ENHANCED */
 } smtpw_event;
 
+/* The least evsize every call that fills an smtpw_event accepts
+ * (smtpw_server_recv(), smtpw_client_recv(), smtpw_posix_server_step()):
+ * the fixed head, type, cmd, code and flags.  A smaller evsize is
+ * SMTPW_E_INVALID_ARG and nothing happens; fields are only appended, so
+ * any caller's struct has at least this head. */
+#define SMTPW_EVENT_MIN_SIZE 16
+
+/* Every *_init() (smtpw_server_init(), smtpw_client_init(),
+ * smtpw_posix_shared_init(), smtpw_posix_server_init()) needs memory
+ * aligned to this many bytes; other memory is SMTPW_E_INVALID_ARG.  An
+ * array of uint64_t, or malloc(), is always aligned enough. */
+#define SMTPW_STATE_ALIGN 8
+
 /** The name of an SMTPW_EV_* without its prefix ("DATA_END"), "?" for a
  *  value with no constant.  Never NULL.  Static storage. */
 SMTPW_API const char *smtpw_event_name(uint32_t type);

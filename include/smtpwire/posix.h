@@ -153,17 +153,19 @@ SMTPW_API size_t smtpw_posix_shared_sizeof(void);
 
 /**
  * Set up the shared state in mem (smtpw_posix_shared_sizeof() bytes,
- * pointer-aligned).  Nothing to tear down once every session is closed.
+ * aligned to SMTPW_STATE_ALIGN bytes).  Nothing to tear down once every session is closed.
  * Returns 0; SMTPW_E_NOBUF when memlen is too small; SMTPW_E_VERSION for
- * a cfg->version other than 1; SMTPW_E_INVALID_ARG for NULLs, a scratch
+ * a cfg->version other than 1; SMTPW_E_INVALID_ARG for NULLs, mem not
+ * aligned to SMTPW_STATE_ALIGN, a scratch
  * below 2048 bytes, or a slot_size below 16.
  */
 SMTPW_API int smtpw_posix_shared_init(void *mem, size_t memlen,
                                       const smtpw_posix_shared_config *cfg,
                                       smtpw_posix_shared **out);
 
-/** Bytes of caller memory for one session: the adapter's state and the
- *  server core (smtpw_server_sizeof()) behind it. */
+/** Bytes of caller memory for one session (aligned to SMTPW_STATE_ALIGN
+ *  bytes): the adapter's state and the server core (smtpw_server_sizeof())
+ *  behind it. */
 SMTPW_API size_t smtpw_posix_server_sizeof(void);
 
 /**
@@ -178,7 +180,7 @@ SMTPW_API size_t smtpw_posix_server_sizeof(void);
  *
  * Returns 0; SMTPW_E_NOBUF when memlen is too small; SMTPW_E_VERSION for
  * an io table whose version is not SMTPW_POSIX_IO_VERSION; SMTPW_E_INVALID_ARG
- * for NULLs, fd < 0, hooks without read/write, or a shared scratch buffer
+ * for NULLs, mem not aligned to SMTPW_STATE_ALIGN, fd < 0, hooks without read/write, or a shared scratch buffer
  * shorter than twice cfg->max_command_line; any error of
  * smtpw_server_init().  On error fd is left open.
  */
@@ -231,7 +233,7 @@ SMTPW_API smtpw_server *smtpw_posix_server_core(smtpw_posix_server *c);
  * was tried), SMTPW_E_IO, SMTPW_E_TLS, SMTPW_E_NOBUF (no memory to keep
  * unconsumed input).  A message not yet answered at DATA_END is lost then:
  * discard it.  Further calls return the same code.  SMTPW_E_INVALID_ARG
- * for NULL c or ev or evsize < 16 (nothing happens then).
+ * for NULL c or ev or evsize < SMTPW_EVENT_MIN_SIZE (nothing happens then).
  */
 SMTPW_API int smtpw_posix_server_step(smtpw_posix_server *c, short revents, uint64_t now_ms,
                                       smtpw_event *ev, size_t evsize);

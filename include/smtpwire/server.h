@@ -127,8 +127,8 @@ SMTPW_API size_t smtpw_server_sizeof(void);
 SMTPW_API int smtpw_server_config_init(smtpw_server_config *cfg, uint32_t version);
 
 /**
- * Start a server in mem (at least smtpw_server_sizeof() bytes, aligned for
- * a pointer) and queue its greeting: 220, or 554 with SMTPW_SERVER_REFUSE.
+ * Start a server in mem (at least smtpw_server_sizeof() bytes, aligned to
+ * SMTPW_STATE_ALIGN bytes) and queue its greeting: 220, or 554 with SMTPW_SERVER_REFUSE.
  * cfg NULL means the defaults; else cfg->version may be any version from 1
  * to SMTPW_SERVER_CONFIG_VERSION: only that version's fields are read, the
  * rest get defaults.  The config is copied except for the bytes of
@@ -136,8 +136,8 @@ SMTPW_API int smtpw_server_config_init(smtpw_server_config *cfg, uint32_t versio
  * state stays small: no 255-byte copy per session).  *out receives the
  * handle (== mem).  No teardown is needed: drop the memory.
  * Returns 0; SMTPW_E_NOBUF if memlen is too small; SMTPW_E_VERSION for an
- * unknown cfg->version; SMTPW_E_INVALID_ARG for a NULL mem or out,
- * misaligned mem, or a bad field: hostname not a domain or address
+ * unknown cfg->version; SMTPW_E_INVALID_ARG for a NULL mem or out, mem
+ * not aligned to SMTPW_STATE_ALIGN, or a bad field: hostname not a domain or address
  * literal, a hostname with hostname_len 0 (or NULL with a length),
  * unknown flags, max_command_line < 512, unknown bare policy.
  */
@@ -158,7 +158,7 @@ SMTPW_API int smtpw_server_init(void *mem, size_t memlen, const smtpw_server_con
  * output queue full (WRITE without READ), a reply owed (REPLY), TLS to
  * start, closing; SMTPW_E_CLOSED after QUIT/421 (nothing after QUIT is
  * executed); SMTPW_E_INVALID_ARG for a NULL s, consumed or ev, a NULL in
- * with inlen > 0, or evsize < 16.
+ * with inlen > 0, or evsize < SMTPW_EVENT_MIN_SIZE (nothing consumed).
  *
  * evsize is sizeof the caller's smtpw_event: the library writes no byte
  * past it, and zero-fills the caller's struct past the library's own size.

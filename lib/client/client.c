@@ -676,13 +676,20 @@ static int recv_line(smtpw_client *c, const uint8_t *in, size_t inlen, size_t *c
     return SMTPW_EV_REPLY;
 }
 
+/* The head common.h promises every caller is exactly the fields before
+ * the first span. */
+typedef char smtpw__event_head_check[offsetof(smtpw_event, arg) == SMTPW_EVENT_MIN_SIZE ? 1 : -1];
+
 /* api.md B for a caller whose smtpw_event is not ours: never a byte past
- * evsize, zeros past our own struct. */
+ * evsize, zeros past our own struct; less than the head is refused, as
+ * the server does (common.h SMTPW_EVENT_MIN_SIZE). */
 static SMTPW_NOINLINE int recv_other_size(smtpw_client *c, const uint8_t *in, size_t inlen,
                                           size_t *consumed, smtpw_event *ev, size_t evsize)
 {
     smtpw_event local;
     int r;
+    if (evsize < SMTPW_EVENT_MIN_SIZE)
+        return SMTPW_E_INVALID_ARG;
     if (evsize > sizeof local) {
         memset((char *)ev + sizeof local, 0, evsize - sizeof local);
         return smtpw_client_recv(c, in, inlen, consumed, ev, sizeof local);

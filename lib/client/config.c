@@ -20,15 +20,13 @@ static const size_t CONFIG_SIZE[] = {0, CONFIG_V1_SIZE};
 /* The newest version is the whole struct. */
 typedef char smtpw__config_size_check[SMTPW_CLIENT_CONFIG_VERSION == 1 && CONFIG_V1_SIZE == sizeof(smtpw_client_config) ? 1 : -1];
 
-/* offsetof gives the alignment a type needs (C99 has no alignof). */
-struct align_u64 {
+/* The alignment the state needs (offsetof: C99 has no alignof) must not
+ * exceed the one init() checks (common.h SMTPW_STATE_ALIGN). */
+struct align_probe {
     char c;
-    uint64_t u;
+    struct smtpw_client s;
 };
-struct align_ptr {
-    char c;
-    void *p;
-};
+typedef char smtpw__client_align_check[SMTPW_STATE_ALIGN % offsetof(struct align_probe, s) == 0 ? 1 : -1];
 
 size_t smtpw_client_sizeof(void)
 {
@@ -54,8 +52,7 @@ int smtpw_client_config_init(smtpw_client_config *cfg, uint32_t version)
 int smtpw__client_config_use(const void *mem, size_t memlen, const smtpw_client_config *cfg,
                              smtpw_client_config *use)
 {
-    if (mem == NULL || (uintptr_t)mem % offsetof(struct align_u64, u) != 0 ||
-        (uintptr_t)mem % offsetof(struct align_ptr, p) != 0)
+    if (mem == NULL || (uintptr_t)mem % SMTPW_STATE_ALIGN != 0)
         return SMTPW_E_INVALID_ARG;
     if (memlen < sizeof(struct smtpw_client))
         return SMTPW_E_NOBUF;

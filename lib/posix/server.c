@@ -64,8 +64,22 @@ struct smtpw_posix_server {
     int err; /* the terminal result, or an error to report at the next step */
 };
 
-/* The core lives right behind the adapter state, pointer-aligned. */
+/* The core lives right behind the adapter state, at an offset that keeps
+ * it SMTPW_STATE_ALIGN-aligned when the session's memory is. */
 #define CORE_OFF ((sizeof(struct smtpw_posix_server) + 15u) & ~(size_t)15u)
+struct align_probe_shared {
+    char c;
+    smtpw_posix_shared s;
+};
+struct align_probe_server {
+    char c;
+    smtpw_posix_server s;
+};
+typedef char smtpw__posix_align_check[CORE_OFF % SMTPW_STATE_ALIGN == 0 &&
+                                              SMTPW_STATE_ALIGN % offsetof(struct align_probe_shared, s) == 0 &&
+                                              SMTPW_STATE_ALIGN % offsetof(struct align_probe_server, s) == 0
+                                          ? 1
+                                          : -1];
 #define CORE(c) ((smtpw_server *)(void *)((uint8_t *)(c) + CORE_OFF))
 #define CCORE(c) ((const smtpw_server *)(const void *)((const uint8_t *)(c) + CORE_OFF))
 
@@ -93,7 +107,7 @@ int smtpw_posix_shared_init(void *mem, size_t memlen, const smtpw_posix_shared_c
                             smtpw_posix_shared **out)
 {
     smtpw_posix_shared *sh;
-    if (!mem || !cfg || !out)
+    if (!mem || !cfg || !out || (uintptr_t)mem % SMTPW_STATE_ALIGN != 0)
         return SMTPW_E_INVALID_ARG;
     if (memlen < sizeof *sh)
         return SMTPW_E_NOBUF;
@@ -263,7 +277,7 @@ int smtpw_posix_server_init(void *mem, size_t memlen, smtpw_posix_shared *shared
     smtpw_server *core;
     uint32_t kind;
     int rc;
-    if (!mem || !shared || !io || !out || fd < 0)
+    if (!mem || !shared || !io || !out || fd < 0 || (uintptr_t)mem % SMTPW_STATE_ALIGN != 0)
         return SMTPW_E_INVALID_ARG;
     if (io->version != 1)
         return SMTPW_E_VERSION;
@@ -391,7 +405,7 @@ int smtpw_posix_server_step(smtpw_posix_server *c, short revents, uint64_t now_m
     smtpw_server *core;
     uint32_t kind;
     int rc, progress = 0, core_closed = 0;
-    if (!c || !ev || evsize < offsetof(smtpw_event, arg))
+    if (!c || !ev || evsize < SMTPW_EVENT_MIN_SIZE)
         return SMTPW_E_INVALID_ARG;
     if (c->flags & F_CLOSED)
         return c->err;

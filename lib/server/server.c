@@ -115,10 +115,13 @@ struct smtpw_server {
 /* C99 static assertion: the header's size hint is a true bound. */
 typedef char smtpw__server_fits_hint[sizeof(struct smtpw_server) <= SMTPW_SERVER_SIZE_HINT ? 1 : -1];
 
+/* The alignment the state needs (offsetof: C99 has no alignof) must not
+ * exceed the one init() checks (common.h SMTPW_STATE_ALIGN). */
 struct align_probe {
     char c;
     struct smtpw_server s;
 };
+typedef char smtpw__server_align_check[SMTPW_STATE_ALIGN % offsetof(struct align_probe, s) == 0 ? 1 : -1];
 
 /* Internal result of one step of recv(): input was used without an event
  * (NOOP, an accepted STARTTLS, a swallowed message): go on with the rest. */
@@ -571,7 +574,7 @@ int smtpw_server_init(void *mem, size_t memlen, const smtpw_server_config *cfg,
 
     if (out)
         *out = NULL;
-    if (mem == NULL || out == NULL)
+    if (mem == NULL || out == NULL || (uintptr_t)mem % SMTPW_STATE_ALIGN != 0)
         return SMTPW_E_INVALID_ARG;
     if (memlen < sizeof *s)
         return SMTPW_E_NOBUF;
@@ -583,8 +586,6 @@ int smtpw_server_init(void *mem, size_t memlen, const smtpw_server_config *cfg,
             return SMTPW_E_VERSION;
         memcpy(&c, cfg, CONFIG_V1_SIZE);
     }
-    if ((uintptr_t)mem % offsetof(struct align_probe, s) != 0)
-        return SMTPW_E_INVALID_ARG;
     /* No default length beside a caller's pointer: NULL/0 is "localhost",
      * a name with length 0 is a mistake (a length left unset). */
     if (c.hostname == NULL && c.hostname_len == 0) {
@@ -640,7 +641,7 @@ static SMTPW_NOINLINE int recv_other_size(smtpw_server *s, const uint8_t *in, si
 {
     smtpw_event local;
     int r;
-    if (evsize < offsetof(smtpw_event, arg))
+    if (evsize < SMTPW_EVENT_MIN_SIZE)
         return SMTPW_E_INVALID_ARG;
     r = smtpw_server_recv(s, in, inlen, consumed, &local, sizeof local);
     if (evsize < sizeof local) {

@@ -139,7 +139,8 @@ static void client_event_size_never_written_past(void **state)
     size_t used, head = offsetof(smtpw_event, arg), k;
     smtpw_client *c;
     (void)state;
-    for (k = 0; k <= sizeof(smtpw_event); k += k < head ? 4 : sizeof(smtpw_event) - head) {
+    /* from the head up (less: api_event_min_size_client) */
+    for (k = SMTPW_EVENT_MIN_SIZE; k <= sizeof(smtpw_event); k += k < head ? 4 : sizeof(smtpw_event) - head) {
         c = client(0);
         memset(&u, 0xA5, sizeof u);
         assert_int_equal(smtpw_client_recv(c, (const uint8_t *)g, sizeof g - 1, &used, &u.ev, k),
@@ -1167,6 +1168,56 @@ static void rfc5321_4_1_1_1_hostile_ehlo_lists(void **state)
     assert_int_equal(smtpw_client_want(c), SMTPW_WANT_CLOSE);
 }
 
+/* common.h SMTPW_EVENT_MIN_SIZE: recv() takes an event of the fixed head
+ * (type, cmd, code, flags) and no less, as the server does; smaller is an
+ * argument error that consumes nothing, writes nothing and leaves the
+ * reply for the next call. */
+static void api_event_min_size_client(void **state)
+{
+    static const char g[] = "220 mx.example hi\r\n";
+    unsigned char buf[sizeof(smtpw_event)];
+    size_t used = 99, j, k;
+    smtpw_client *c;
+    (void)state;
+    assert_int_equal(SMTPW_EVENT_MIN_SIZE, offsetof(smtpw_event, arg));
+    c = client(0);
+    for (k = 0; k < SMTPW_EVENT_MIN_SIZE; k++) {
+        memset(buf, 0xA5, sizeof buf);
+        assert_int_equal(smtpw_client_recv(c, (const uint8_t *)g, sizeof g - 1, &used,
+                                           (smtpw_event *)(void *)buf, k),
+                         SMTPW_E_INVALID_ARG);
+        assert_int_equal(used, 0);
+        for (j = 0; j < sizeof buf; j++)
+            assert_int_equal(buf[j], 0xA5);
+    }
+    assert_int_equal(smtpw_client_pending(c), 1); /* the greeting is still awaited */
+    assert_int_equal(smtpw_client_recv(c, (const uint8_t *)g, sizeof g - 1, &used,
+                                       (smtpw_event *)(void *)buf, SMTPW_EVENT_MIN_SIZE),
+                     SMTPW_EV_REPLY);
+    assert_int_equal(used, sizeof g - 1);
+    assert_int_equal(((smtpw_event *)(void *)buf)->code, 220);
+    assert_int_equal(buf[SMTPW_EVENT_MIN_SIZE], 0xA5);
+}
+
+/* common.h SMTPW_STATE_ALIGN: init() takes memory aligned to it and
+ * refuses any other, whatever the platform's own alignment of the state
+ * (4 for a uint64_t on i386). */
+static void api_state_align_client(void **state)
+{
+    static uint64_t m[SMTPW_CLIENT_SIZE_HINT / 8 + 2];
+    unsigned char *b = (unsigned char *)m;
+    smtpw_client *c = (smtpw_client *)(void *)b;
+    size_t k;
+    (void)state;
+    assert_int_equal(SMTPW_STATE_ALIGN, 8);
+    for (k = 1; k < SMTPW_STATE_ALIGN; k++)
+        assert_int_equal(smtpw_client_init(b + k, sizeof m - k, NULL, &c), SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_client_init(b + SMTPW_STATE_ALIGN, sizeof m - SMTPW_STATE_ALIGN, NULL,
+                                       &c),
+                     0);
+    assert_ptr_equal(c, b + SMTPW_STATE_ALIGN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1203,6 +1254,8 @@ int main(void)
         cmocka_unit_test(rfc5321_4_2_one_octet_segments),
         cmocka_unit_test(rfc1870_4_hostile_size_values),
         cmocka_unit_test(rfc5321_4_1_1_1_hostile_ehlo_lists),
+        cmocka_unit_test(api_event_min_size_client),
+        cmocka_unit_test(api_state_align_client),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -827,6 +827,57 @@ static void init_checks_arguments(void **state)
     fx_free(f);
 }
 
+/* common.h SMTPW_STATE_ALIGN: both adapter inits take memory aligned to
+ * it and refuse any other (the shared state was not checked at all). */
+static void api_state_align_posix(void **state)
+{
+    fx *f = fx_new(0, 4, 0, 0);
+    smtpw_posix_shared_config sc;
+    smtpw_posix_shared *sh;
+    smtpw_posix_server *c;
+    uint64_t *shm = malloc(smtpw_posix_shared_sizeof() + 16);
+    uint64_t *mem = malloc(smtpw_posix_server_sizeof() + 16);
+    unsigned char *b;
+    size_t k;
+    (void)state;
+    assert_non_null(shm);
+    assert_non_null(mem);
+    smtpw_posix_shared_config_init(&sc, SMTPW_POSIX_SHARED_CONFIG_VERSION);
+    sc.scratch = f->scratch;
+    sc.scratch_len = sizeof f->scratch;
+    b = (unsigned char *)shm;
+    for (k = 1; k < SMTPW_STATE_ALIGN; k++)
+        assert_int_equal(smtpw_posix_shared_init(b + k, smtpw_posix_shared_sizeof(), &sc, &sh),
+                         SMTPW_E_INVALID_ARG);
+    assert_int_equal(smtpw_posix_shared_init(b + SMTPW_STATE_ALIGN, smtpw_posix_shared_sizeof(),
+                                             &sc, &sh),
+                     0);
+    b = (unsigned char *)mem;
+    for (k = 1; k < SMTPW_STATE_ALIGN; k++)
+        assert_int_equal(smtpw_posix_server_init(b + k, smtpw_posix_server_sizeof(), f->sh, 0,
+                                                 &f->cfg, smtpw_posix_io_plain(), NULL, 0, &c),
+                         SMTPW_E_INVALID_ARG);
+    free(mem);
+    free(shm);
+    fx_free(f);
+}
+
+/* common.h SMTPW_EVENT_MIN_SIZE: step() refuses an event smaller than the
+ * head, as the cores do, and nothing happens (the greeting stays queued). */
+static void api_event_min_size_posix_server(void **state)
+{
+    fx *f = fx_new(0, 4, 0, 0);
+    smtpw_event ev;
+    char got[64];
+    (void)state;
+    assert_int_equal(smtpw_posix_server_step(f->c[0], 0, f->now, &ev, SMTPW_EVENT_MIN_SIZE - 1),
+                     SMTPW_E_INVALID_ARG);
+    assert_int_equal(recv(f->cfd[0], got, sizeof got, MSG_DONTWAIT), -1);
+    assert_int_equal(smtpw_posix_server_step(f->c[0], 0, f->now, &ev, SMTPW_EVENT_MIN_SIZE), 0);
+    assert_true(recv(f->cfd[0], got, sizeof got, MSG_DONTWAIT) > 0);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -847,6 +898,8 @@ int main(void)
         cmocka_unit_test(rfc5321_4_5_3_2_7_steady_body_keeps_session),
         cmocka_unit_test(rfc5321_4_5_3_1_4_endless_line_trickle_times_out),
         cmocka_unit_test(init_checks_arguments),
+        cmocka_unit_test(api_state_align_posix),
+        cmocka_unit_test(api_event_min_size_posix_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

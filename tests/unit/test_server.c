@@ -1807,6 +1807,59 @@ static void output_conventions(void **state)
     assert_int_equal(smtpw_server_timeout(NULL), SMTPW_TIMEOUT_NONE);
 }
 
+/* common.h SMTPW_EVENT_MIN_SIZE: recv() takes an event of the fixed head
+ * (type, cmd, code, flags) and no less; smaller is an argument error that
+ * consumes nothing, writes nothing and leaves the command for later. */
+static void api_event_min_size_server(void **state)
+{
+    static const char mail[] = "MAIL FROM:<a@b.example>\r\n";
+    unsigned char buf[sizeof(smtpw_event)];
+    size_t used = 99, j;
+    T *t = start(0);
+    (void)state;
+    assert_int_equal(SMTPW_EVENT_MIN_SIZE, offsetof(smtpw_event, arg));
+    feed(t, "EHLO c.example\r\n");
+    memset(buf, 0xA5, sizeof buf);
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)mail, sizeof mail - 1, &used,
+                                       (smtpw_event *)(void *)buf, SMTPW_EVENT_MIN_SIZE - 1),
+                     SMTPW_E_INVALID_ARG);
+    assert_int_equal(used, 0);
+    for (j = 0; j < sizeof buf; j++)
+        assert_int_equal(buf[j], 0xA5);
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)mail, sizeof mail - 1, &used,
+                                       (smtpw_event *)(void *)buf, 0),
+                     SMTPW_E_INVALID_ARG);
+    /* the head alone is enough to learn what came */
+    assert_int_equal(smtpw_server_recv(t->s, (const uint8_t *)mail, sizeof mail - 1, &used,
+                                       (smtpw_event *)(void *)buf, SMTPW_EVENT_MIN_SIZE),
+                     SMTPW_EV_MAIL);
+    assert_int_equal(used, sizeof mail - 1);
+    assert_int_equal(((smtpw_event *)(void *)buf)->cmd, SMTPW_CMD_MAIL);
+    for (j = SMTPW_EVENT_MIN_SIZE; j < sizeof buf; j++)
+        assert_int_equal(buf[j], 0xA5);
+}
+
+/* common.h SMTPW_STATE_ALIGN: init() takes memory aligned to it and
+ * refuses any other, whatever the platform's own alignment of the state
+ * (4 for a uint64_t on i386). */
+static void api_state_align_server(void **state)
+{
+    static uint64_t mem[SMTPW_SERVER_SIZE_HINT / 8 + 2];
+    unsigned char *b = (unsigned char *)mem;
+    smtpw_server *s = (smtpw_server *)(void *)b;
+    size_t k;
+    (void)state;
+    assert_int_equal(SMTPW_STATE_ALIGN, 8);
+    for (k = 1; k < SMTPW_STATE_ALIGN; k++) {
+        assert_int_equal(smtpw_server_init(b + k, sizeof mem - k, NULL, &s), SMTPW_E_INVALID_ARG);
+        assert_null(s);
+    }
+    assert_int_equal(smtpw_server_init(b + SMTPW_STATE_ALIGN, sizeof mem - SMTPW_STATE_ALIGN, NULL,
+                                       &s),
+                     0);
+    assert_ptr_equal(s, b + SMTPW_STATE_ALIGN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1891,6 +1944,8 @@ int main(void)
         cmocka_unit_test(unused_spans_are_null),
         cmocka_unit_test(state_moved_with_memcpy),
         cmocka_unit_test(output_conventions),
+        cmocka_unit_test(api_event_min_size_server),
+        cmocka_unit_test(api_state_align_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
