@@ -313,9 +313,20 @@ static void report(tally *t, const char *peer, const char *const *rcpt, size_t n
 
 typedef struct job {
     smtpw_posix_send_config cfg; /* the shared settings; rcpt set per group */
+    smtpw_span *spans;           /* the recipients as the adapter takes text:
+                                    (pointer, length), one per recipient */
     smtpw_posix_reply *replies;  /* one per recipient of the whole job */
     uint32_t *status;
 } job;
+
+/* The adapter takes text as (pointer, length), never NUL-terminated. */
+static smtpw_span span_of(const char *s)
+{
+    smtpw_span t;
+    t.ptr = s;
+    t.len = s ? strlen(s) : 0;
+    return t;
+}
 
 static const char *domain_of(const char *addr)
 {
@@ -326,7 +337,7 @@ static const char *domain_of(const char *addr)
 /* One connection attempt for a group of recipients (rcpt[0..n), their
  * replies and statuses at the same offsets). */
 static void attempt(const char *host, const char *port, const char *tls_name, job *j,
-                    const char *const *rcpt, size_t n, smtpw_posix_reply *replies,
+                    const smtpw_span *rcpt, size_t n, smtpw_posix_reply *replies,
                     uint32_t *status, smtpw_posix_send_result *r)
 {
     smtpw_posix_send_config o = j->cfg;
@@ -341,8 +352,9 @@ static void attempt(const char *host, const char *port, const char *tls_name, jo
 }
 
 /* Deliver to the recipients of one domain through its mail exchangers. */
-static void deliver_mx(tally *t, const char *domain, job *j, const char *const *rcpt, size_t n,
-                       smtpw_posix_reply *replies, uint32_t *status)
+static void deliver_mx(tally *t, const char *domain, job *j, const char *const *rcpt,
+                       const smtpw_span *spans, size_t n, smtpw_posix_reply *replies,
+                       uint32_t *status)
 {
     smtpw_posix_mx mx[MAX_MX];
     smtpw_posix_send_result r;
@@ -372,7 +384,7 @@ static void deliver_mx(tally *t, const char *domain, job *j, const char *const *
             h += 5;
         memcpy(lit, h, len - 1 - (size_t)(h - domain));
         lit[len - 1 - (size_t)(h - domain)] = '\0';
-        attempt(lit, port, lit, j, rcpt, n, replies, status, &r);
+        attempt(lit, port, lit, j, spans, n, replies, status, &r);
         report(t, domain, rcpt, n, replies, status, &r);
         return;
     }
@@ -424,7 +436,7 @@ static void deliver_mx(tally *t, const char *domain, job *j, const char *const *
             tried = 1;
             snprintf(last, sizeof last, "%s", mx[i].host);
             /* the certificate names the exchanger, not its address */
-            attempt(addr[a].host, port, mx[i].host, j, rcpt, n, replies, status, &r);
+            attempt(addr[a].host, port, mx[i].host, j, spans, n, replies, status, &r);
             if ((r.err && r.transactions == 0) ||
                 (!r.err && r.transactions == 0 &&
                  (r.stage == SMTPW_CMD_GREETING || r.stage == SMTPW_CMD_EHLO ||
@@ -739,24 +751,25 @@ int main(int argc, char **argv)
             fclose(f);
     }
 
+    j.spans = calloc(s.nto, sizeof *j.spans);
     j.replies = calloc(s.nto, sizeof *j.replies);
     j.status = calloc(s.nto, sizeof *j.status);
-    if (!j.replies || !j.status) {
+    if (!j.spans || !j.replies || !j.status) {
         fprintf(stderr, "%s: out of memory\n", prog);
         status = EX_TEMPFAIL;
         goto out;
     }
     smtpw_posix_send_config_init(&j.cfg, SMTPW_POSIX_SEND_CONFIG_VERSION);
-    j.cfg.helo = s.helo;
+    j.cfg.helo = span_of(s.helo);
     if (!s.helo) {
         /* RFC 5321 4.1.1.1: the client's own domain when it has a real one;
-         * otherwise NULL makes the adapter send its address literal (4.1.4) */
+         * otherwise {NULL, 0} makes the adapter send its address literal (4.1.4) */
         myname[sizeof myname - 1] = '\0';
         if (gethostname(myname, sizeof myname - 1) == 0 && strchr(myname, '.') &&
             smtpw_domain_check(myname, strlen(myname), 0) == 0)
-            j.cfg.helo = myname;
+            j.cfg.helo = span_of(myname);
     }
-    j.cfg.from = s.from;
+    j.cfg.from = span_of(s.from); /* "" is the null reverse-path <> */
     j.cfg.body = body;
     j.cfg.bodylen = bodylen;
     j.cfg.timeout_ms = s.timeout_s * 1000u;
@@ -793,8 +806,11 @@ int main(int argc, char **argv)
     if (server) {
         smtpw_posix_send_result r;
         char peer[300];
+        size_t k;
         snprintf(peer, sizeof peer, strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, port);
-        attempt(host, port, host, &j, (const char *const *)s.to, s.nto, j.replies, j.status, &r);
+        for (k = 0; k < s.nto; k++)
+            j.spans[k] = span_of(s.to[k]);
+        attempt(host, port, host, &j, j.spans, s.nto, j.replies, j.status, &r);
         report(&t, peer, (const char *const *)s.to, s.nto, j.replies, j.status, &r);
     } else {
         /* one transaction per recipient domain: sort the recipients so that
@@ -830,6 +846,8 @@ int main(int argc, char **argv)
         memcpy(s.to, sorted, n * sizeof *sorted);
         free(sorted);
         free(done);
+        for (k = 0; k < n; k++)
+            j.spans[k] = span_of(s.to[k]);
         for (a = 0; a < n; a = b) {
             const char *dom = domain_of(s.to[a]);
             for (b = a + 1; b < n && strlen(domain_of(s.to[b])) == strlen(dom); b++) {
@@ -840,8 +858,8 @@ int main(int argc, char **argv)
                 if (dom[c])
                     break;
             }
-            deliver_mx(&t, dom, &j, (const char *const *)s.to + a, b - a, j.replies + a,
-                       j.status + a);
+            deliver_mx(&t, dom, &j, (const char *const *)s.to + a, j.spans + a, b - a,
+                       j.replies + a, j.status + a);
         }
     }
     status = t.status;
@@ -849,6 +867,7 @@ int main(int argc, char **argv)
 out:
     tls_session_free(tls_sess);
     tls_client_free(tls_ctx);
+    free(j.spans);
     free(j.replies);
     free(j.status);
     free(body);

@@ -8,6 +8,12 @@
  * global state and reads no clock on its own: the caller passes "now" in
  * milliseconds (smtpw_posix_now_ms() is a CLOCK_MONOTONIC helper for that).
  *
+ * Text in is (pointer, length) as in the cores (README "API conventions"),
+ * with one exception: what the adapter hands to the operating system as it
+ * is, smtpw_posix_connect()'s host and port and the domain, host and
+ * nameserver of smtpw_posix_mx_lookup()/_addr_lookup(), are NUL-terminated
+ * C strings, as getaddrinfo() and inet_pton() take them.
+ *
  * Server half, for one poll() loop serving thousands of sessions:
  *
  *   smtpw_posix_shared   one per loop: a scratch read buffer every session
@@ -307,9 +313,13 @@ typedef struct smtpw_posix_reply {
 #define SMTPW_POSIX_SEND_ALLOW_LOOPBACK_MX 0x1u
 
 /**
- * What to send: version 1.  Strings are NUL-terminated; all memory stays
- * the caller's and must outlive the call.  smtpw_posix_send_config_init()
- * sets the defaults; the caller then sets from, rcpt, nrcpt and body.
+ * What to send: version 1.  Text is (pointer, length), never
+ * NUL-terminated; a control byte (CR, LF, NUL...) in helo, from or a
+ * recipient is SMTPW_E_INVALID_ARG before anything is sent.  All memory
+ * stays the caller's and must outlive the call.
+ * smtpw_posix_send_config_init() sets the defaults; the caller then sets
+ * from, rcpt, nrcpt and body.  The uint32_t fields come first, so the
+ * struct has no padding hole.
  */
 typedef struct smtpw_posix_send_config {
     uint32_t version;            /* SMTPW_POSIX_SEND_CONFIG_VERSION (set by _init) */
@@ -324,16 +334,27 @@ typedef struct smtpw_posix_send_config {
     uint32_t flags;              /* SMTPW_POSIX_SEND_* (default 0) */
     uint32_t timeout_ms;         /* 0: RFC 5321 4.5.3.2 values; else the bound of every wait */
     uint32_t connect_timeout_ms; /* per address; 0: 30 s */
-    const char *helo;            /* EHLO/HELO domain (RFC 5321 4.1.1.1: the client's own
-                                  * name); NULL or "": the address literal of the
-                                  * socket's local end ("[192.0.2.1]", RFC 5321
-                                  * 4.1.4), "localhost" when it has none (AF_UNIX) */
-    const char *from;            /* reverse-path mailbox, unquoted; "" for <> (default "") */
-    const char *const *rcpt;     /* nrcpt forward-path mailboxes */
+    /* SMTPW_POSIX_RCPT_* policy: what a refused recipient does to the
+     * transaction (default SMTPW_POSIX_RCPT_SEND_ACCEPTED). */
+    uint32_t rcpt_policy;
+    smtpw_span helo;             /* EHLO/HELO domain (RFC 5321 4.1.1.1: the client's own
+                                  * name); length 0 (default {NULL, 0}): the address
+                                  * literal of the socket's local end ("[192.0.2.1]",
+                                  * RFC 5321 4.1.4), "localhost" when it has none
+                                  * (AF_UNIX) */
+    smtpw_span from;             /* reverse-path mailbox, unquoted; length 0 (default
+                                  * {NULL, 0}): the null reverse-path <> */
+    const smtpw_span *rcpt;      /* nrcpt forward-path mailboxes, unquoted (none empty) */
     size_t nrcpt;
     smtpw_posix_reply *rcpt_replies; /* caller's array of nrcpt entries, each recipient's
                                       * reply filled in order (code 0: none came);
                                       * may be NULL */
+    /* Caller's array of nrcpt entries, each recipient's outcome
+     * (SMTPW_POSIX_RCPT_NOT_SENT, _DELIVERED, _REFUSED), filled in order;
+     * may be NULL.  Also where the adapter keeps track of the recipients
+     * a 452 postponed, so without it there is one transaction only and a
+     * 452 counts as any other 4xx (see smtpw_posix_send_fd()). */
+    uint32_t *rcpt_status;
     const uint8_t *body;         /* RFC 5322 message, LF or CRLF line ends */
     size_t bodylen;
     const smtpw_posix_io *io;    /* NULL: smtpw_posix_io_plain() */
@@ -343,15 +364,6 @@ typedef struct smtpw_posix_send_config {
      * May be NULL. */
     void (*trace)(void *arg, uint32_t dir, const char *line, size_t len);
     void *trace_arg;
-    /* SMTPW_POSIX_RCPT_* policy: what a refused recipient does to the
-     * transaction (default SMTPW_POSIX_RCPT_SEND_ACCEPTED). */
-    uint32_t rcpt_policy;
-    /* Caller's array of nrcpt entries, each recipient's outcome
-     * (SMTPW_POSIX_RCPT_NOT_SENT, _DELIVERED, _REFUSED), filled in order;
-     * may be NULL.  Also where the adapter keeps track of the recipients
-     * a 452 postponed, so without it there is one transaction only and a
-     * 452 counts as any other 4xx (see smtpw_posix_send_fd()). */
-    uint32_t *rcpt_status;
 } smtpw_posix_send_config;
 
 /* smtpw_posix_send_config.rcpt_policy (RFC 5321 3.3: each RCPT is
@@ -404,8 +416,8 @@ typedef struct smtpw_posix_send_result {
 /**
  * Write the defaults of config version `version` (1 to
  * SMTPW_POSIX_SEND_CONFIG_VERSION) into cfg, version included, and not one
- * byte more than that version's struct: tls NEVER, from "", everything
- * else 0/NULL.  Returns 0, SMTPW_E_INVALID_ARG (cfg NULL) or
+ * byte more than that version's struct: tls NEVER, everything else
+ * 0/NULL (helo and from {NULL, 0}: the address literal and <>).  Returns 0, SMTPW_E_INVALID_ARG (cfg NULL) or
  * SMTPW_E_VERSION (nothing written).
  */
 SMTPW_API int smtpw_posix_send_config_init(smtpw_posix_send_config *cfg, uint32_t version);
@@ -448,8 +460,10 @@ SMTPW_API int smtpw_posix_connect(const char *host, const char *port, uint32_t t
  * what lies past its own struct (api.md B).
  * Returns 0 when the session ran (read res: delivered, stage, replies), or
  * the same SMTPW_E_* as res->err; SMTPW_E_INVALID_ARG (also in res->err)
- * for bad arguments, e.g. cfg NULL, a recipient that is not a mailbox, an
- * unknown cfg->tls, or SMTPW_POSIX_TLS_REQUIRE with io lacking a starttls
+ * for bad arguments, e.g. cfg NULL, a span with a NULL pointer and a
+ * length, an empty recipient, a control byte (CR, LF, NUL...) in helo,
+ * from or a recipient (refused before connecting: nothing is sent), a
+ * recipient that is not a mailbox, an unknown cfg->tls, or SMTPW_POSIX_TLS_REQUIRE with io lacking a starttls
  * hook; SMTPW_E_VERSION for an unknown cfg->version; res NULL is
  * SMTPW_E_INVALID_ARG with nothing written.
  */

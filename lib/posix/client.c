@@ -388,10 +388,11 @@ static uint64_t canonical_size(const uint8_t *p, size_t n, int *eightbit)
     return size;
 }
 
-static int has_8bit(const char *p)
+static int has_8bit(smtpw_span t)
 {
-    for (; *p; p++)
-        if ((unsigned char)*p >= 0x80)
+    size_t i;
+    for (i = 0; i < t.len; i++)
+        if ((unsigned char)t.ptr[i] >= 0x80)
             return 1;
     return 0;
 }
@@ -474,7 +475,7 @@ static int send_body(sess *s, const uint8_t *body, size_t len, int with_body)
 
 /* Bytes of each config version (index: version): fields are only
  * appended, so a version is read as a prefix of the current struct. */
-#define CONFIG_V1_SIZE (offsetof(smtpw_posix_send_config, rcpt_status) + sizeof(uint32_t *))
+#define CONFIG_V1_SIZE (offsetof(smtpw_posix_send_config, trace_arg) + sizeof(void *))
 static const size_t CONFIG_SIZE[] = {0, CONFIG_V1_SIZE};
 #define CONFIG_VERSIONS (sizeof CONFIG_SIZE / sizeof CONFIG_SIZE[0] - 1u)
 /* The newest version is the whole struct. */
@@ -489,8 +490,7 @@ int smtpw_posix_send_config_init(smtpw_posix_send_config *cfg, uint32_t version)
         return SMTPW_E_VERSION;
     memset(&def, 0, sizeof def);
     def.version = version;
-    def.tls = SMTPW_POSIX_TLS_NEVER;
-    def.from = "";
+    def.tls = SMTPW_POSIX_TLS_NEVER; /* helo, from {NULL, 0}: address literal, <> */
     /* never more than the caller's version of the struct has */
     memcpy(cfg, &def, CONFIG_SIZE[version]);
     return 0;
@@ -510,10 +510,28 @@ static int read_config(const smtpw_posix_send_config *in, smtpw_posix_send_confi
     return 0;
 }
 
+/* Text the caller passes: a NULL pointer only with length 0 (README "API
+ * conventions"), and no control byte: RFC 5321 2.3.8 lets CR and LF appear
+ * only as a line's end, and 4.1.2 has no control byte in a domain or a
+ * mailbox.  Refused before a byte is sent, rather than by the core half
+ * way through the session (an embedded NUL included, which a C string
+ * could not have carried). */
+static int text_ok(smtpw_span t)
+{
+    size_t i;
+    if (!t.ptr)
+        return t.len == 0;
+    for (i = 0; i < t.len; i++)
+        if ((unsigned char)t.ptr[i] < 0x20 || (unsigned char)t.ptr[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
 static int check_opts(const smtpw_posix_send_config *o)
 {
     size_t i;
-    if (!o->from || (o->nrcpt > 0 && !o->rcpt) || (o->bodylen > 0 && !o->body))
+    if (!text_ok(o->helo) || !text_ok(o->from) || (o->nrcpt > 0 && !o->rcpt) ||
+        (o->bodylen > 0 && !o->body))
         return SMTPW_E_INVALID_ARG;
     if (o->tls > SMTPW_POSIX_TLS_REQUIRE ||
         (o->tls == SMTPW_POSIX_TLS_REQUIRE && (!o->io || !o->io->starttls)))
@@ -521,7 +539,7 @@ static int check_opts(const smtpw_posix_send_config *o)
     if (o->nrcpt == 0 || o->rcpt_policy > SMTPW_POSIX_RCPT_RESET_ON_ANY)
         return SMTPW_E_INVALID_ARG;
     for (i = 0; i < o->nrcpt; i++)
-        if (!o->rcpt[i] || !o->rcpt[i][0])
+        if (o->rcpt[i].len == 0 || !text_ok(o->rcpt[i]))
             return SMTPW_E_INVALID_ARG;
     return 0;
 }
@@ -618,16 +636,16 @@ static void rset_quit(sess *s)
 
 /* EHLO, or HELO when EHLO is not recognised (RFC 5321 4.1.4).  Returns 0
  * after a 2xx, 1 when the attempt ended on the reply (recorded), or < 0. */
-static int hello(sess *s, const char *helo)
+static int hello(sess *s, smtpw_span helo)
 {
     int rc;
-    QUEUE(s, SMTPW_CMD_EHLO, smtpw_client_ehlo(s->c, helo, strlen(helo)), rc);
+    QUEUE(s, SMTPW_CMD_EHLO, smtpw_client_ehlo(s->c, helo.ptr, helo.len), rc);
     if (rc == 0)
         rc = read_reply(s);
     if (rc)
         return rc;
     if (s->hello.code == 500 || s->hello.code == 502) {
-        QUEUE(s, SMTPW_CMD_HELO, smtpw_client_helo(s->c, helo, strlen(helo)), rc);
+        QUEUE(s, SMTPW_CMD_HELO, smtpw_client_helo(s->c, helo.ptr, helo.len), rc);
         if (rc == 0)
             rc = read_reply(s);
         if (rc)
@@ -690,7 +708,7 @@ static int handshake(sess *s)
  * (in TLS after a fresh EHLO, or in clear when the policy allows), 1 when
  * the attempt ended on a reply (recorded), or < 0: SMTPW_E_TLS with
  * s->r->reply saying why, or another error. */
-static int start_tls(sess *s, const char *helo)
+static int start_tls(sess *s, smtpw_span helo)
 {
     int rc;
     if (!(smtpw_client_extensions(s->c) & SMTPW_EXT_STARTTLS) || !s->io->starttls) {
@@ -813,7 +831,7 @@ static int transaction(sess *s, uint64_t size, uint32_t mflags, int pipelined)
     s->txn_temp = s->txn_perm = 0;
     s->rcur = 0;
 
-    QUEUE(s, SMTPW_CMD_MAIL, smtpw_client_mail(s->c, o->from, strlen(o->from), size, mflags,
+    QUEUE(s, SMTPW_CMD_MAIL, smtpw_client_mail(s->c, o->from.ptr, o->from.len, size, mflags,
                                                NULL, 0), rc);
     if (rc) {
         if (rc == SMTPW_E_8BIT || rc == SMTPW_E_SIZE || rc == SMTPW_E_INVALID_ARG ||
@@ -827,7 +845,7 @@ static int transaction(sess *s, uint64_t size, uint32_t mflags, int pipelined)
         /* without pipelining, a refused MAIL ends the transaction here */
         if (s->mail.code && !is2xx(s->mail.code))
             break;
-        QUEUE(s, SMTPW_CMD_RCPT, smtpw_client_rcpt(s->c, o->rcpt[i], strlen(o->rcpt[i]), NULL, 0),
+        QUEUE(s, SMTPW_CMD_RCPT, smtpw_client_rcpt(s->c, o->rcpt[i].ptr, o->rcpt[i].len, NULL, 0),
               rc);
         if (rc == SMTPW_E_STATE && s->mail.code)
             break;
@@ -917,13 +935,17 @@ static int transaction(sess *s, uint64_t size, uint32_t mflags, int pipelined)
 static int run(sess *s)
 {
     const smtpw_posix_send_config *o = s->o;
-    const char *helo = o->helo && o->helo[0] ? o->helo : s->helo;
+    smtpw_span helo = o->helo;
     uint32_t ext;
     uint32_t mflags = 0;
     int eightbit, rc, pipelined;
     uint64_t size = canonical_size(o->body, o->bodylen, &eightbit);
     size_t i;
 
+    if (helo.len == 0) { /* no name given: the address literal (default_helo()) */
+        helo.ptr = s->helo;
+        helo.len = strlen(s->helo);
+    }
     /* RFC 5321 3.1: wait for the greeting; on anything but 220, QUIT */
     await_push(s, SMTPW_CMD_GREETING);
     rc = read_reply(s);

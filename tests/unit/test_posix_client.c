@@ -198,13 +198,24 @@ static char *finish(peer *p, size_t *len)
     return buf;
 }
 
-static const char *const two[] = {"b@y.test", "c@y.test"};
+/* Text for the adapter: (pointer, length) of a string literal. */
+#define SPAN(lit) {lit, sizeof(lit) - 1}
 
-static void opts_for(smtpw_posix_send_config *o, const char *const *rcpt, size_t n, const char *body)
+static smtpw_span span_of(const char *s)
+{
+    smtpw_span t;
+    t.ptr = s;
+    t.len = s ? strlen(s) : 0;
+    return t;
+}
+
+static const smtpw_span two[] = {SPAN("b@y.test"), SPAN("c@y.test")};
+
+static void opts_for(smtpw_posix_send_config *o, const smtpw_span *rcpt, size_t n, const char *body)
 {
     smtpw_posix_send_config_init(o, SMTPW_POSIX_SEND_CONFIG_VERSION);
-    o->helo = "client.test";
-    o->from = "a@x.test";
+    o->helo = span_of("client.test");
+    o->from = span_of("a@x.test");
     o->rcpt = rcpt;
     o->nrcpt = n;
     o->body = (const uint8_t *)body;
@@ -274,7 +285,7 @@ static void srv_silent_after_body(fake *f)
 /* RFC 5321 4.5.3.2.6: the wait for the reply to "." is bounded too. */
 static void rfc5321_4_5_3_2_6_data_termination_timeout(void **state)
 {
-    static const char *const one[] = {"b@y.test"};
+    static const smtpw_span one[] = {SPAN("b@y.test")};
     smtpw_posix_send_config o;
     smtpw_posix_send_result r;
     char *rec;
@@ -335,7 +346,7 @@ static int ftls_starttls(void *ctx, int fd, unsigned *wait)
 
 static const smtpw_posix_io ftls_io = {SMTPW_POSIX_IO_VERSION, ftls_read, ftls_write, ftls_starttls, NULL, NULL};
 
-static const char *const one_rcpt[] = {"b@y.test"};
+static const smtpw_span one_rcpt[] = {SPAN("b@y.test")};
 
 static void tls_opts(smtpw_posix_send_config *o, ftls *t, uint32_t policy)
 {
@@ -474,7 +485,10 @@ static void send_config_older_version(void **state)
     assert_int_equal(smtpw_posix_send_config_init(&u.cfg, 1), 0);
     assert_int_equal(u.cfg.version, 1);
     assert_int_equal(u.cfg.tls, SMTPW_POSIX_TLS_NEVER);
-    assert_string_equal(u.cfg.from, "");
+    assert_null(u.cfg.from.ptr); /* {NULL, 0}: the null reverse-path */
+    assert_int_equal(u.cfg.from.len, 0);
+    assert_null(u.cfg.helo.ptr);
+    assert_int_equal(u.cfg.helo.len, 0);
     assert_null(u.cfg.rcpt_replies);
     assert_int_equal(u.bytes[sizeof u.cfg], 0xA5);
     assert_int_equal(u.bytes[sizeof u.bytes - 1], 0xA5);
@@ -588,7 +602,7 @@ static void srv_big(fake *f)
 /* The body is never written line by line, and "." CRLF never alone. */
 static void body_in_large_writes_with_the_terminator(void **state)
 {
-    static const char *const one[] = {"b@y.test"};
+    static const smtpw_span one[] = {SPAN("b@y.test")};
     smtpw_posix_io io;
     write_log w;
     smtpw_posix_send_config o;
@@ -739,14 +753,15 @@ static void rfc5321_4_1_4_default_helo_address_literal(void **state)
     (void)state;
     memset(&r, 0, sizeof r);
     opts_for(&o, one_rcpt, 1, "hi\n");
-    o.helo = NULL;
+    o.helo = span_of(NULL);
     p = start_tcp(srv_helo_only);
     smtpw_posix_send_fd(p.fd, &o, &r, sizeof r);
     rec = finish(&p, NULL);
     assert_int_equal(r.stage, SMTPW_CMD_EHLO);
     assert_string_equal(rec, "EHLO [127.0.0.1]\r\nQUIT\r\n");
     free(rec);
-    o.helo = "";
+    o.helo = span_of("client.test");
+    o.helo.len = 0; /* length 0 is "none", whatever the pointer */
     run(srv_helo_only, &o, &r, &rec); /* AF_UNIX: no address */
     assert_string_equal(rec, "EHLO localhost\r\nQUIT\r\n");
     free(rec);
@@ -1394,6 +1409,98 @@ static void posix_rcpt_policy_unknown_refused(void **state)
     assert_int_equal(r.err, SMTPW_E_INVALID_ARG);
 }
 
+/* RFC 5321 2.3.8 (CR and LF only as a line's end) and 4.1.2 (no control
+ * byte in a domain or a mailbox): text is (pointer, length) now, so it can
+ * hold a NUL a C string could not; a CR, LF, NUL or DEL in helo, from or a
+ * recipient, or a NULL pointer with a length, is SMTPW_E_INVALID_ARG before
+ * a byte is written (the peer records nothing, not even EHLO). */
+static void rfc5321_2_3_8_control_bytes_in_text_never_sent(void **state)
+{
+    static const char *const bad[] = {"a@x\0.test", "a@x.test\r\nRSET", "a@x.test\n",
+                                       "a@x\177.test", "x\0y"};
+    static const size_t badlen[] = {10, 14, 9, 9, 3};
+    smtpw_posix_send_config o;
+    smtpw_posix_send_result r;
+    smtpw_span rc[2];
+    size_t i, field;
+    char *rec;
+    (void)state;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        for (field = 0; field < 4; field++) {
+            smtpw_span t;
+            t.ptr = bad[i];
+            t.len = badlen[i];
+            rc[0] = two[0];
+            rc[1] = two[1];
+            opts_for(&o, rc, 2, "hi\n");
+            if (field == 0)
+                o.helo = t;
+            else if (field == 1)
+                o.from = t;
+            else
+                rc[field - 2] = t; /* the first or the second recipient */
+            memset(&r, 0xA5, sizeof r);
+            run(srv_offers_starttls, &o, &r, &rec);
+            assert_int_equal(r.err, SMTPW_E_INVALID_ARG);
+            assert_int_equal(r.stage, SMTPW_CMD_NONE);
+            assert_string_equal(rec, "");
+            free(rec);
+        }
+    }
+    /* a NULL pointer with a length, in each place */
+    for (field = 0; field < 3; field++) {
+        smtpw_span t;
+        int sv[2];
+        char c;
+        t.ptr = NULL;
+        t.len = 3;
+        rc[0] = two[0];
+        opts_for(&o, rc, 1, "hi\n");
+        if (field == 0)
+            o.helo = t;
+        else if (field == 1)
+            o.from = t;
+        else
+            rc[0] = t;
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+        assert_int_equal(smtpw_posix_send_fd(sv[0], &o, &r, sizeof r), SMTPW_E_INVALID_ARG);
+        assert_int_equal(recv(sv[1], &c, 1, MSG_DONTWAIT), -1);
+        close(sv[0]);
+        close(sv[1]);
+    }
+}
+
+/* README "API conventions", Text: only the length counts, nothing is read
+ * past it (no NUL needed), and a from of length 0 is the null
+ * reverse-path <> (RFC 5321 4.5.5). */
+static void send_config_text_is_pointer_and_length(void **state)
+{
+    static const char buf[] = "client.testXa@x.testYb@y.testZ";
+    smtpw_posix_send_config o;
+    smtpw_posix_send_result r;
+    smtpw_span rc[1];
+    char *rec;
+    (void)state;
+    rc[0].ptr = buf + 21;
+    rc[0].len = 8;
+    opts_for(&o, rc, 1, "hi\n");
+    o.helo.ptr = buf;
+    o.helo.len = 11;
+    o.from.ptr = buf + 12;
+    o.from.len = 8;
+    run(srv_offers_starttls, &o, &r, &rec);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.delivered, 1);
+    assert_non_null(strstr(rec, "EHLO client.test\r\nMAIL FROM:<a@x.test>\r\n"
+                                "RCPT TO:<b@y.test>\r\nDATA\r\n"));
+    free(rec);
+    o.from.len = 0; /* the pointer is not looked at */
+    run(srv_offers_starttls, &o, &r, &rec);
+    assert_int_equal(r.delivered, 1);
+    assert_non_null(strstr(rec, "MAIL FROM:<>\r\nRCPT TO:<b@y.test>\r\n"));
+    free(rec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1422,6 +1529,8 @@ int main(void)
         cmocka_unit_test(rfc5321_2_3_5_single_label_mx_skipped),
         cmocka_unit_test(rfc5321_5_1_loopback_exchanger_addresses_refused),
         cmocka_unit_test(rfc1035_4_1_3_rejected_answer_contributes_no_address),
+        cmocka_unit_test(rfc5321_2_3_8_control_bytes_in_text_never_sent),
+        cmocka_unit_test(send_config_text_is_pointer_and_length),
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, NULL, NULL);

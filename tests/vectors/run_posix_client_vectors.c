@@ -67,8 +67,8 @@ struct vec {
     /* config */
     char *rcpt[MAXRCPT];
     size_t nrcpt;
-    char *helo, *from, *body;
-    size_t bodylen;
+    char *helo, *from, *body; /* helo and from may hold any byte (\x escapes) */
+    size_t helolen, fromlen, bodylen;
     uint32_t timeout_ms, policy;
     int replies, status, tls, tls_fail;
 };
@@ -173,10 +173,10 @@ static int config_item(void *ctx, char *tok)
         }
     } else if (strcmp(tok, "helo") == 0) {
         free(v->helo);
-        v->helo = unescaped(val, NULL);
+        v->helo = unescaped(val, &v->helolen);
     } else if (strcmp(tok, "from") == 0) {
         free(v->from);
-        v->from = unescaped(val, NULL);
+        v->from = unescaped(val, &v->fromlen);
     } else if (strcmp(tok, "body") == 0) {
         free(v->body);
         v->body = unescaped(val, &v->bodylen);
@@ -254,8 +254,8 @@ static int load(const char *path, struct vec *v)
     memset(v, 0, sizeof *v);
     v->name = path;
     v->timeout_ms = 3000;
-    v->helo = unescaped("client.test", NULL);
-    v->from = unescaped("a@x.test", NULL);
+    v->helo = unescaped("client.test", &v->helolen);
+    v->from = unescaped("a@x.test", &v->fromlen);
     v->body = unescaped("hi\\n", &v->bodylen);
     put(&v->sent, "", 0);
     put(&v->expect, "", 0);
@@ -454,6 +454,8 @@ static int run_vector(const char *path)
     smtpw_posix_send_result r;
     smtpw_posix_reply rr[MAXRCPT];
     uint32_t st[MAXRCPT];
+    smtpw_span rs[MAXRCPT];
+    size_t k;
     struct ftls t;
     struct buf got = {NULL, 0, 0}, a = {NULL, 0, 0};
     int sv[2], pp[2], status = 0, ret;
@@ -483,9 +485,15 @@ static int run_vector(const char *path)
     close(pp[1]);
 
     smtpw_posix_send_config_init(&o, SMTPW_POSIX_SEND_CONFIG_VERSION);
-    o.helo = v->helo;
-    o.from = v->from;
-    o.rcpt = (const char *const *)v->rcpt;
+    o.helo.ptr = v->helo;
+    o.helo.len = v->helolen;
+    o.from.ptr = v->from;
+    o.from.len = v->fromlen;
+    for (k = 0; k < v->nrcpt; k++) {
+        rs[k].ptr = v->rcpt[k];
+        rs[k].len = strlen(v->rcpt[k]);
+    }
+    o.rcpt = rs;
     o.nrcpt = v->nrcpt;
     o.body = (const uint8_t *)v->body;
     o.bodylen = v->bodylen;
