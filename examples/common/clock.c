@@ -7,7 +7,6 @@
 
 #include "clock.h"
 
-#include <stdio.h>
 #include <time.h>
 
 uint64_t clock_wall_ms(void)
@@ -18,21 +17,60 @@ uint64_t clock_wall_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+static int leap(uint64_t y)
+{
+    return (y % 4u == 0 && y % 100u != 0) || y % 400u == 0;
+}
+
+static void two(char *p, unsigned v)
+{
+    p[0] = (char)('0' + (int)(v / 10u));
+    p[1] = (char)('0' + (int)(v % 10u));
+}
+
+/* Civil UTC date by counting (POSIX time has no leap seconds): whole
+ * 400-year cycles of 146097 days first, then years and months.  No
+ * gmtime_r() (time zone lock) and no snprintf(): the log calls this once
+ * per second of time stamps. */
 const char *clock_rfc3339(char *out, size_t cap, uint64_t ms)
 {
-    time_t secs = (time_t)(ms / 1000u);
-    struct tm tm;
-    int n;
+    static const unsigned char mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    uint64_t secs = ms / 1000u, days = secs / 86400u, y;
+    unsigned sod = (unsigned)(secs % 86400u), frac = (unsigned)(ms % 1000u), m = 0;
     if (cap == 0)
         return out;
     out[0] = '\0';
-    if (cap < 25 || !gmtime_r(&secs, &tm))
+    if (cap < 25)
         return out;
-    n = snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                 (unsigned)(ms % 1000u));
-    if (n < 0 || (size_t)n >= cap) /* a year past 9999 */
-        out[0] = '\0';
+    y = 1970u + 400u * (days / 146097u); /* 1970 + 400k starts a cycle like 1970 */
+    days %= 146097u;
+    while (days >= (uint64_t)(365 + leap(y))) {
+        days -= (uint64_t)(365 + leap(y));
+        y++;
+    }
+    if (y > 9999u) /* four digits, as RFC 3339 5.6 writes a year */
+        return out;
+    while (days >= (uint64_t)mdays[m] + (m == 1 && leap(y))) {
+        days -= (uint64_t)mdays[m] + (m == 1 && leap(y));
+        m++;
+    }
+    two(out, (unsigned)(y / 100u));
+    two(out + 2, (unsigned)(y % 100u));
+    out[4] = '-';
+    two(out + 5, m + 1u);
+    out[7] = '-';
+    two(out + 8, (unsigned)days + 1u);
+    out[10] = 'T';
+    two(out + 11, sod / 3600u);
+    out[13] = ':';
+    two(out + 14, sod / 60u % 60u);
+    out[16] = ':';
+    two(out + 17, sod % 60u);
+    out[19] = '.';
+    out[20] = (char)('0' + (int)(frac / 100u));
+    two(out + 21, frac % 100u);
+    out[23] = 'Z';
+    out[24] = '\0';
     return out;
 }
 

@@ -17,6 +17,10 @@
  * kept until log_flush() (a poll loop calls it before it sleeps) or until
  * the buffer is full, so a busy server pays one write per loop turn, not
  * one per event; a write then holds whole lines only.
+ * Cost: a line whose level is off costs a compare (nothing is formatted,
+ * the clock is not read).  Buffered, the wall clock is read and the time
+ * stamp formatted once per loop turn (until log_flush()), and the turn's
+ * lines share it; a plain value is scanned once and copied.
  * SPDX-License-Identifier: MIT */
 #ifndef SMTPWIRE_EXAMPLE_LOG_H
 #define SMTPWIRE_EXAMPLE_LOG_H
@@ -54,8 +58,14 @@ void log_set_buffered(int on);
  * lines are dropped; the program goes on). */
 int log_flush(void);
 
-/* Start a line: ts, level and event.  event is a trusted constant. */
-void log_begin(log_line *l, int level, const char *event);
+/* Start a line: ts, level and event.  event is a trusted constant.
+ * Returns non-zero when the level is on: a caller with costly values to
+ * prepare can skip them when it returns 0. */
+int log_begin(log_line *l, int level, const char *event);
+
+/* Buffered: the next line reads the clock again instead of sharing the
+ * turn's time stamp (after something slow within a turn, an fsync). */
+void log_restamp(void);
 
 /* Append key=value.  key is a trusted constant ([a-z0-9_]); the value is
  * escaped as needed: untrusted bytes are fine (log_bytes: n bytes, which
