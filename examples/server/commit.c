@@ -129,6 +129,7 @@ void group_commit(server *srv)
         maildir_commit(&srv->md, msgs, n, ok);
         err = errno;
         fsync_ms = smtpw_posix_now_ms() - t0;
+        log_restamp(); /* the verdict lines say when the fsync ended */
         for (i = 0; i < n; i++) {
             session *s = batch[i];
             if (!s) { /* ended since: never answered, so not kept (commit_leave) */

@@ -32,25 +32,67 @@
 #define DRAIN_MS 2000u       /* --max-messages: how long open sessions may linger */
 #define ACCEPT_PAUSE_MS 100u /* out of descriptors: stop accepting this long */
 
+/* Append z (cut to fit) at out[*at] with room for a NUL in cap. */
+static void cat(char *out, size_t cap, size_t *at, const char *z)
+{
+    size_t n = strlen(z);
+    if (*at >= cap)
+        return;
+    if (n > cap - 1 - *at)
+        n = cap - 1 - *at;
+    memcpy(out + *at, z, n);
+    *at += n;
+    out[*at] = '\0';
+}
+
+/* ":40000" for a port. */
+static void port_text(char *out, unsigned port)
+{
+    char d[8];
+    size_t k = 0, i;
+    do {
+        d[k++] = (char)('0' + (int)(port % 10u));
+        port /= 10u;
+    } while (port);
+    out[0] = ':';
+    for (i = 0; i < k; i++)
+        out[1 + i] = d[k - 1 - i];
+    out[1 + k] = '\0';
+}
+
 /* The peer as RFC 5321 4.4's TCP-info ("[192.0.2.1]", "[IPv6:2001:db8::1]")
- * and as the log writes it ("192.0.2.1:40000", "[2001:db8::1]:40000"). */
+ * and as the log writes it ("192.0.2.1:40000", "[2001:db8::1]:40000"):
+ * once per connection, so a few copies rather than snprintf(). */
 static void fmt_peer(const struct sockaddr_storage *ss, char *lit, size_t litcap, char *where,
                      size_t wcap)
 {
-    char a[INET6_ADDRSTRLEN];
+    char a[INET6_ADDRSTRLEN], port[8];
+    size_t li = 0, wi = 0;
+    lit[0] = '\0';
+    where[0] = '\0';
     if (ss->ss_family == AF_INET6) {
         const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)ss;
         inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof a);
-        snprintf(lit, litcap, "[IPv6:%s]", a);
-        snprintf(where, wcap, "[%s]:%u", a, (unsigned)ntohs(s6->sin6_port));
+        port_text(port, (unsigned)ntohs(s6->sin6_port));
+        cat(lit, litcap, &li, "[IPv6:");
+        cat(lit, litcap, &li, a);
+        cat(lit, litcap, &li, "]");
+        cat(where, wcap, &wi, "[");
+        cat(where, wcap, &wi, a);
+        cat(where, wcap, &wi, "]");
+        cat(where, wcap, &wi, port);
     } else if (ss->ss_family == AF_INET) {
         const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)ss;
         inet_ntop(AF_INET, &s4->sin_addr, a, sizeof a);
-        snprintf(lit, litcap, "[%s]", a);
-        snprintf(where, wcap, "%s:%u", a, (unsigned)ntohs(s4->sin_port));
+        port_text(port, (unsigned)ntohs(s4->sin_port));
+        cat(lit, litcap, &li, "[");
+        cat(lit, litcap, &li, a);
+        cat(lit, litcap, &li, "]");
+        cat(where, wcap, &wi, a);
+        cat(where, wcap, &wi, port);
     } else {
-        snprintf(lit, litcap, "[127.0.0.1]");
-        snprintf(where, wcap, "local");
+        cat(lit, litcap, &li, "[127.0.0.1]");
+        cat(where, wcap, &wi, "local");
     }
 }
 

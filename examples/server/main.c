@@ -348,6 +348,9 @@ int main(int argc, char **argv)
         die("cannot load --recipients", err);
     if (policy_finish(&srv.pol) != 0)
         die("cannot set up the recipient policy", "out of memory");
+    srv.policy_on = policy_active(&srv.pol);
+    srv.log_info = log_enabled(LOG_INFO);
+    srv.log_debug = log_enabled(LOG_DEBUG);
     if (o.run_as && privdrop_lookup(o.run_as, &user, err, sizeof err) != 0)
         die_usage(err, NULL);
 

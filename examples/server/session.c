@@ -53,10 +53,43 @@ void session_txn_free(session *s)
         return;
     if (t->in_data)
         maildir_abort(&s->srv->md, &t->msg);
-    free(t->buf);
-    free(t->env);
-    free(t);
+    free(t->buf); /* BODY_BUF bytes: not kept while the session idles */
+    t->buf = NULL;
     s->t = NULL;
+    if (s->spare) {
+        free(t->env);
+        free(t);
+        return;
+    }
+    s->spare = t; /* a client sends message after message: no malloc per MAIL */
+}
+
+/* A new, empty transaction: the spare one (its envelope buffer kept) or
+ * a fresh one.  NULL out of memory. */
+static txn *txn_new(session *s)
+{
+    txn *t = s->spare;
+    char *env;
+    size_t cap;
+    if (!t)
+        return (txn *)calloc(1, sizeof *t);
+    s->spare = NULL;
+    env = t->env;
+    cap = t->envcap;
+    memset(t, 0, sizeof *t);
+    t->env = env;
+    t->envcap = cap;
+    return t;
+}
+
+/* The spare transaction too, when the session ends. */
+static void txn_drop_spare(session *s)
+{
+    if (s->spare) {
+        free(s->spare->env);
+        free(s->spare);
+        s->spare = NULL;
+    }
 }
 
 static void body_flush(session *s)
@@ -120,17 +153,21 @@ void session_log_message(session *s, const char *verdict, uint32_t code, const c
     log_line l;
     txn *t = s->t;
     const char *p;
+    size_t n;
     uint32_t i;
-    log_begin(&l, LOG_INFO, "message");
+    if (!log_begin(&l, LOG_INFO, "message"))
+        return; /* -q: once per message, so nothing at all */
     log_str(&l, "session", s->id);
     if (t && !s->srv->sink && t->msg.name[0])
         log_str(&l, "file", t->msg.name);
     if (t) {
-        p = t->env;
-        log_str(&l, "from", p);
+        p = t->env; /* "sender\0rcpt1\0...": each length taken once */
+        n = strlen(p);
+        log_bytes(&l, "from", p, n);
         for (i = 0; i < t->nrcpt; i++) {
-            p += strlen(p) + 1;
-            log_str(&l, "to", p);
+            p += n + 1;
+            n = strlen(p);
+            log_bytes(&l, "to", p, n);
         }
         log_num(&l, "nrcpt", t->nrcpt);
         log_num(&l, "size", t->size);
@@ -149,7 +186,8 @@ static void log_reject(session *s, uint32_t cmd, uint32_t code, const char *enh,
 {
     log_line l;
     s->rejects++;
-    log_begin(&l, LOG_INFO, "reject");
+    if (!log_begin(&l, LOG_INFO, "reject"))
+        return;
     log_str(&l, "session", s->id);
     log_str(&l, "cmd", smtpw_cmd_name(cmd));
     log_num(&l, "code", code);
@@ -188,9 +226,18 @@ static void log_command(session *s, const smtpw_event *ev)
 
 static void log_sent(session *s, const uint8_t *p, size_t n)
 {
-    size_t i;
-    for (i = 0; i < n; i++) {
-        if (p[i] == '\n' && s->outlen && s->out[s->outlen - 1] == '\r') {
+    while (n) {
+        /* the bytes up to the next LF join the line (as far as it holds
+         * them), then the LF ends it when a CR came before */
+        const uint8_t *lf = (const uint8_t *)memchr(p, '\n', n);
+        size_t k = lf ? (size_t)(lf - p) : n, room = sizeof s->out - s->outlen;
+        memcpy(s->out + s->outlen, p, k < room ? k : room);
+        s->outlen += k < room ? k : room;
+        p += k;
+        n -= k;
+        if (!lf)
+            break;
+        if (s->outlen && s->out[s->outlen - 1] == '\r') {
             log_line l;
             log_begin(&l, LOG_DEBUG, "send");
             log_str(&l, "session", s->id);
@@ -198,8 +245,10 @@ static void log_sent(session *s, const uint8_t *p, size_t n)
             log_end(&l);
             s->outlen = 0;
         } else if (s->outlen < sizeof s->out) {
-            s->out[s->outlen++] = (char)p[i];
+            s->out[s->outlen++] = '\n';
         }
+        p++;
+        n--;
     }
 }
 
@@ -264,6 +313,14 @@ void session_reply(session *s, uint32_t code, const char *enh, const char *text)
     }
 }
 
+/* The core's default reply (250, 354, ...): the common case, without the
+ * lengths of texts there are none of. */
+static void reply_default(session *s)
+{
+    if (smtpw_server_reply(smtpw_posix_server_core(s->conn), 0, NULL, 0, NULL, 0) < 0)
+        session_reply(s, 0, NULL, NULL); /* logs why and answers 451 */
+}
+
 static void out_of_memory(session *s, uint32_t cmd)
 {
     log_reject(s, cmd, 451, NULL, "out of memory", NULL, NULL, 0);
@@ -291,7 +348,7 @@ static void on_helo(session *s, const smtpw_event *ev)
     log_str(&l, "cmd", smtpw_cmd_name(ev->cmd));
     log_bytes(&l, "name", ev->arg.ptr, ev->arg.len);
     log_end(&l);
-    session_reply(s, 0, NULL, NULL);
+    reply_default(s);
 }
 
 /* MAIL: the path is parsed (ev->path) and SIZE already checked against the
@@ -299,14 +356,14 @@ static void on_helo(session *s, const smtpw_event *ev)
 static void on_mail(session *s, const smtpw_event *ev)
 {
     session_txn_free(s);
-    s->t = (txn *)calloc(1, sizeof *s->t);
+    s->t = txn_new(s);
     if (!s->t || env_add(s->t, ev->path.mailbox.ptr, ev->path.mailbox.len) != 0) {
         session_txn_free(s);
         out_of_memory(s, ev->cmd);
         return;
     }
     s->t->msg.fd = -1;
-    session_reply(s, 0, NULL, NULL);
+    reply_default(s);
 }
 
 /* RCPT: the place for a recipient policy.  The core enforces the count
@@ -314,7 +371,7 @@ static void on_mail(session *s, const smtpw_event *ev)
  * takes mail for is the application's call (policy.c). */
 static void on_rcpt(session *s, const smtpw_event *ev)
 {
-    int verdict = policy_check(&s->srv->pol, &ev->path);
+    int verdict = s->srv->policy_on ? policy_check(&s->srv->pol, &ev->path) : POLICY_ACCEPT;
     if (verdict != POLICY_ACCEPT) {
         log_reject(s, ev->cmd, policy_code(verdict), policy_enh(verdict), policy_text(verdict),
                    "rcpt", ev->path.raw.ptr, ev->path.raw.len);
@@ -326,7 +383,7 @@ static void on_rcpt(session *s, const smtpw_event *ev)
         return;
     }
     s->t->nrcpt++;
-    session_reply(s, 0, NULL, NULL);
+    reply_default(s);
 }
 
 /* DATA: only sent with at least one accepted recipient.  Open the file
@@ -339,7 +396,7 @@ static void on_data(session *s)
         return;
     }
     if (s->srv->sink) {
-        session_reply(s, 0, NULL, NULL);
+        reply_default(s);
         return;
     }
     t->buf = (char *)malloc(BODY_BUF);
@@ -361,7 +418,7 @@ static void on_data(session *s)
     t->buflen = 0;
     t->failed = 0;
     received_add(s); /* trace fields first, RFC 5321 4.4 */
-    session_reply(s, 0, NULL, NULL);
+    reply_default(s);
 }
 
 /* DATA_END: the message is complete and unstuffed.  Its verdict waits for
@@ -375,9 +432,10 @@ static void on_data_end(session *s, const smtpw_event *ev)
     if (srv->sink) {
         srv->stored++;
         s->messages++;
-        session_log_message(s, "accepted", 250, NULL, 0);
+        if (srv->log_info) /* -q: not even the call, once per message */
+            session_log_message(s, "accepted", 250, NULL, 0);
         session_txn_free(s);
-        session_reply(s, 0, NULL, NULL);
+        reply_default(s);
         return;
     }
     if (!s->t || !s->t->in_data) {
@@ -403,9 +461,10 @@ static void on_data_end(session *s, const smtpw_event *ev)
     commit_push(srv, s); /* answered after the group commit */
 }
 
-static void on_event(session *s, const smtpw_event *ev)
+void session_event(session *s, const smtpw_event *ev)
 {
-    log_command(s, ev);
+    if (s->srv->log_debug)
+        log_command(s, ev);
     switch (ev->type) {
     case SMTPW_EV_HELO:
         on_helo(s, ev);
@@ -531,6 +590,7 @@ void session_end(session *s, int rc)
     log_end(&l);
     commit_leave(s->srv, s);
     session_txn_free(s);
+    txn_drop_spare(s);
     free(s->helo);
     s->helo = NULL;
     if (s->tls)
@@ -539,19 +599,41 @@ void session_end(session *s, int rc)
     s->dead = 1;
 }
 
-/* Step a session until it waits; handle its events. */
-void session_run(session *s, short revents)
+/* z into out[cap], cut to fit and NUL-terminated. */
+static void copy_cut(char *out, size_t cap, const char *z)
 {
-    smtpw_event ev;
-    int rc;
-    if (s->dead)
-        return;
-    while ((rc = smtpw_posix_server_step(s->conn, revents, s->srv->now, &ev, sizeof ev)) > 0) {
-        revents = 0;
-        on_event(s, &ev);
-    }
-    if (rc < 0)
-        session_end(s, rc);
+    size_t n = strlen(z);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, z, n);
+    out[n] = '\0';
+}
+
+/* v in lower-case hex, at least width digits; returns the digits written. */
+static size_t hex(char *out, uint64_t v, size_t width)
+{
+    char d[16];
+    size_t k = 0, i;
+    do {
+        d[k++] = "0123456789abcdef"[v & 15u];
+        v >>= 4;
+    } while (v);
+    while (k < width)
+        d[k++] = '0';
+    for (i = 0; i < k; i++)
+        out[i] = d[k - 1 - i];
+    return k;
+}
+
+/* The session id of the log: the run's start second (8 hex digits until
+ * 2106) and a counter (4 or more), cut to fit like the ids before. */
+static void make_id(char *out, size_t cap, uint64_t base, uint64_t next)
+{
+    char t[32];
+    size_t n = hex(t, base, 8);
+    n += hex(t + n, next, 4);
+    t[n] = '\0';
+    copy_cut(out, cap, t);
 }
 
 /* A new connection: its session, its log line, its greeting. */
@@ -567,10 +649,9 @@ int session_start(server *srv, int fd, const char *peer, const char *where)
     memset(s, 0, sizeof *s);
     s->srv = srv;
     s->started = srv->now;
-    snprintf(s->peer, sizeof s->peer, "%s", peer);
-    snprintf(s->where, sizeof s->where, "%s", where);
-    snprintf(s->id, sizeof s->id, "%08llx%04llx", (unsigned long long)srv->id_base,
-             (unsigned long long)srv->id_next++);
+    copy_cut(s->peer, sizeof s->peer, peer);
+    copy_cut(s->where, sizeof s->where, where);
+    make_id(s->id, sizeof s->id, srv->id_base, srv->id_next++);
     if (srv->tls) {
         s->tls = tls_session_new(srv->tls);
         if (!s->tls) { /* STARTTLS is offered: never run it without its hooks */

@@ -38,6 +38,7 @@ typedef struct session {
     smtpw_posix_server *conn;
     char *helo; /* NUL-terminated copy of the HELO/EHLO argument */
     txn *t;
+    txn *spare; /* the last transaction's memory, kept for the next MAIL */
     void *tls; /* tls_session, when the server has a certificate */
     int ehlo;
     int dead;
@@ -80,6 +81,9 @@ typedef struct server {
     uint64_t id_base;      /* session ids: this run's start time ... */
     uint64_t id_next;      /* ... and a counter */
     int shutting_down;     /* the 421s of SIGTERM are going out */
+    /* Fixed at start-up, tested on the hot paths instead of a call per
+     * event: the info and debug levels are on, a recipient policy is set. */
+    int log_info, log_debug, policy_on;
 } server;
 
 /* main.c: the signal that ends the loop */
@@ -87,13 +91,30 @@ extern volatile sig_atomic_t got_signal;
 
 /* session.c */
 int session_start(server *srv, int fd, const char *peer, const char *where);
-void session_run(session *s, short revents);
+void session_event(session *s, const smtpw_event *ev); /* one event of the core */
 void session_end(session *s, int rc); /* rc: why (SMTPW_E_*); logs the disconnect */
 void session_reply(session *s, uint32_t code, const char *enh, const char *text);
 void session_txn_free(session *s);
 void session_body_add(session *s, const char *p, size_t n);
 void session_log_message(session *s, const char *verdict, uint32_t code, const char *reason,
                          uint64_t fsync_ms);
+
+/* Step a session until it waits; handle its events.  Inline: the loop
+ * runs it for every ready session every turn, as often as a message has
+ * commands. */
+static inline void session_run(session *s, short revents)
+{
+    smtpw_event ev;
+    int rc;
+    if (s->dead)
+        return;
+    while ((rc = smtpw_posix_server_step(s->conn, revents, s->srv->now, &ev, sizeof ev)) > 0) {
+        revents = 0;
+        session_event(s, &ev);
+    }
+    if (rc < 0)
+        session_end(s, rc);
+}
 
 /* commit.c */
 void commit_push(server *srv, session *s);
