@@ -84,5 +84,50 @@ static inline size_t smtpw__utf8_len(const unsigned char *p, const unsigned char
     return n;
 }
 
+/* ESMTP extension keywords and their SMTPW_EXT_* bits, in the order the
+ * server lists them in its EHLO reply (lib/syntax/ext.c). */
+typedef struct smtpw__ext_name {
+    const char *name;
+    uint32_t bit;
+} smtpw__ext_name;
+#define SMTPW__EXT_COUNT 11
+extern const smtpw__ext_name smtpw__ext_names[SMTPW__EXT_COUNT];
+
+/* v in decimal at out (room for 20 digits, no NUL): its length.  One
+ * writer for the server's EHLO SIZE and the client's SIZE= (RFC 1870). */
+size_t smtpw__u64_dec(char *out, uint64_t v);
+
+/* Byte classes, each written once (RFC 5321 4.1.2, 4.2; RFC 6531 3.3).
+ * A control byte is below SP, or DEL; ht allows HT (textstring). */
+static inline int smtpw__has_ctl(const char *s, size_t n, int ht)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && !(ht && c == '\t')) || c == 0x7f)
+            return 1;
+    }
+    return 0;
+}
+
+/* Only printable US-ASCII and SP (0x20-0x7E). */
+static inline int smtpw__all_print(const char *s, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
+/* A byte of 8-bit data (>= 0x80). */
+static inline int smtpw__has_8bit(const char *s, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return 1;
+    return 0;
+}
 
 #endif

@@ -89,18 +89,6 @@ typedef struct smtpw_client_config {
     uint32_t max_reply_lines; /* lines in one reply; one more is SMTPW_E_PROTO (default 100, >= 1) */
 } smtpw_client_config;
 
-/* Extensions from the EHLO reply: smtpw_client_extensions() bits. */
-#define SMTPW_EXT_PIPELINING 0x001u  /* RFC 2920 */
-#define SMTPW_EXT_SIZE 0x002u        /* RFC 1870 */
-#define SMTPW_EXT_8BITMIME 0x004u    /* RFC 6152 */
-#define SMTPW_EXT_SMTPUTF8 0x008u    /* RFC 6531 */
-#define SMTPW_EXT_CHUNKING 0x010u    /* RFC 3030 */
-#define SMTPW_EXT_BINARYMIME 0x020u  /* RFC 3030 */
-#define SMTPW_EXT_STARTTLS 0x040u    /* RFC 3207 */
-#define SMTPW_EXT_AUTH 0x080u        /* RFC 4954 */
-#define SMTPW_EXT_DSN 0x100u         /* RFC 3461 */
-#define SMTPW_EXT_ENHANCEDSTATUSCODES 0x200u /* RFC 2034 */
-#define SMTPW_EXT_REQUIRETLS 0x400u  /* RFC 8689 */
 
 /* AUTH mechanisms: smtpw_client_auth_mechs() bits. */
 #define SMTPW_AUTH_PLAIN 0x01u

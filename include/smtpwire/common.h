@@ -127,6 +127,20 @@ SMTPW_API const char *smtpw_cmd_name(uint32_t cmd);
  *  (SMTPW_TIMEOUT_*); 0 for NONE and for a value with no constant. */
 SMTPW_API uint32_t smtpw_timeout_seconds(uint32_t which);
 
+/* ESMTP extensions (EHLO keywords): the server core advertises some of
+ * them, the client core reports those it saw (smtpw_client_extensions()). */
+#define SMTPW_EXT_PIPELINING 0x001u  /* RFC 2920 */
+#define SMTPW_EXT_SIZE 0x002u        /* RFC 1870 */
+#define SMTPW_EXT_8BITMIME 0x004u    /* RFC 6152 */
+#define SMTPW_EXT_SMTPUTF8 0x008u    /* RFC 6531 */
+#define SMTPW_EXT_CHUNKING 0x010u    /* RFC 3030 */
+#define SMTPW_EXT_BINARYMIME 0x020u  /* RFC 3030 */
+#define SMTPW_EXT_STARTTLS 0x040u    /* RFC 3207 */
+#define SMTPW_EXT_AUTH 0x080u        /* RFC 4954 */
+#define SMTPW_EXT_DSN 0x100u         /* RFC 3461 */
+#define SMTPW_EXT_ENHANCEDSTATUSCODES 0x200u /* RFC 2034 */
+#define SMTPW_EXT_REQUIRETLS 0x400u  /* RFC 8689 */
+
 /* Bits of *_want() (a uint32_t): what the core needs from its driver next
  * (BearSSL-style); the driver loop is documented in server.h and client.h. */
 #define SMTPW_WANT_READ 0x1u  /* feed more peer bytes to *_recv() */

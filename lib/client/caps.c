@@ -9,15 +9,6 @@ struct name_bit {
     uint32_t bit;
 };
 
-static const struct name_bit ext_names[] = {
-    {"PIPELINING", SMTPW_EXT_PIPELINING},   {"SIZE", SMTPW_EXT_SIZE},
-    {"8BITMIME", SMTPW_EXT_8BITMIME},       {"SMTPUTF8", SMTPW_EXT_SMTPUTF8},
-    {"CHUNKING", SMTPW_EXT_CHUNKING},       {"BINARYMIME", SMTPW_EXT_BINARYMIME},
-    {"STARTTLS", SMTPW_EXT_STARTTLS},       {"AUTH", SMTPW_EXT_AUTH},
-    {"DSN", SMTPW_EXT_DSN},                 {"ENHANCEDSTATUSCODES", SMTPW_EXT_ENHANCEDSTATUSCODES},
-    {"REQUIRETLS", SMTPW_EXT_REQUIRETLS},
-};
-
 static const struct name_bit auth_names[] = {
     {"PLAIN", SMTPW_AUTH_PLAIN},
     {"LOGIN", SMTPW_AUTH_LOGIN},
@@ -37,6 +28,15 @@ static uint32_t lookup(const struct name_bit *t, size_t n, smtpw_span key)
     for (i = 0; i < n; i++)
         if (smtpw_span_ieq(key, t[i].name))
             return t[i].bit;
+    return 0;
+}
+
+static uint32_t lookup_ext(smtpw_span key)
+{
+    size_t i;
+    for (i = 0; i < SMTPW__EXT_COUNT; i++)
+        if (smtpw_span_ieq(key, smtpw__ext_names[i].name))
+            return smtpw__ext_names[i].bit;
     return 0;
 }
 
@@ -83,7 +83,7 @@ int smtpw__caps_line(const char *text, size_t len, struct smtpw__caps *caps,
         else
             return 0;
     }
-    bit = lookup(ext_names, sizeof ext_names / sizeof ext_names[0], key);
+    bit = lookup_ext(key);
     caps->ext |= bit;
     if (bit == SMTPW_EXT_AUTH)
         caps->auth |= auth_mechs(text + ps, len - ps);

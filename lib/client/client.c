@@ -336,7 +336,7 @@ int smtpw_client_mail(smtpw_client *c, const char *addr, size_t len, uint64_t si
     if (rc)
         return rc;
     if ((addr == NULL && len) || (params == NULL && plen) ||
-        (flags & ~(uint32_t)(SMTPW_MAIL_8BIT | SMTPW_MAIL_SMTPUTF8)) || smtpw__cmd_has_ctl(addr, len))
+        (flags & ~(uint32_t)(SMTPW_MAIL_8BIT | SMTPW_MAIL_SMTPUTF8)) || smtpw__has_ctl(addr, len, 0))
         return SMTPW_E_INVALID_ARG;
     if (!may_send(c))
         return SMTPW_E_AGAIN;
@@ -382,7 +382,7 @@ int smtpw_client_rcpt(smtpw_client *c, const char *addr, size_t len, const char 
     int rc = precheck(c, SMTPW_CMD_RCPT);
     if (rc)
         return rc;
-    if ((addr == NULL && len) || (params == NULL && plen) || smtpw__cmd_has_ctl(addr, len))
+    if ((addr == NULL && len) || (params == NULL && plen) || smtpw__has_ctl(addr, len, 0))
         return SMTPW_E_INVALID_ARG;
     if (!may_send(c))
         return SMTPW_E_AGAIN;
@@ -467,15 +467,13 @@ static int with_arg(smtpw_client *c, int cmd, const char *verb, const char *arg,
                     int optional)
 {
     struct smtpw__cmdline l;
-    size_t i;
     int rc = precheck(c, cmd);
     if (rc)
         return rc;
     if (arg == NULL && len)
         return SMTPW_E_INVALID_ARG;
-    for (i = 0; i < len; i++)
-        if ((unsigned char)arg[i] < 0x20 || (unsigned char)arg[i] > 0x7e)
-            return SMTPW_E_INVALID_ARG;
+    if (!smtpw__all_print(arg, len))
+        return SMTPW_E_INVALID_ARG;
     if (len == 0 && !optional)
         return SMTPW_E_INVALID_ARG;
     if (!may_send(c))

@@ -7,39 +7,15 @@
 void smtpw__cmd_put_u64(struct smtpw__cmdline *l, uint64_t v)
 {
     char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[sizeof tmp - 1 - n++] = (char)('0' + (int)(v % 10u));
-        v /= 10u;
-    } while (v);
-    smtpw__cmd_put(l, tmp + sizeof tmp - n, n);
+    smtpw__cmd_put(l, tmp, smtpw__u64_dec(tmp, v));
 }
 
-int smtpw__cmd_has_ctl(const char *s, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        unsigned char b = (unsigned char)s[i];
-        if (b < 0x20 || b == 0x7f)
-            return 1;
-    }
-    return 0;
-}
-
-int smtpw__cmd_has_8bit(const char *s, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        if ((unsigned char)s[i] >= 0x80)
-            return 1;
-    return 0;
-}
 
 int smtpw__cmd_check_domain(const char *d, size_t len)
 {
     if (d == NULL && len)
         return SMTPW_E_INVALID_ARG;
-    if (smtpw__cmd_has_ctl(d, len))
+    if (smtpw__has_ctl(d, len, 0))
         return SMTPW_E_INVALID_ARG;
     if (len == 0)
         return SMTPW_E_SYNTAX;
@@ -55,7 +31,7 @@ int smtpw__cmd_put_params(struct smtpw__cmdline *l, const char *params, size_t p
     int r;
     if (params == NULL && plen)
         return SMTPW_E_INVALID_ARG;
-    if (smtpw__cmd_has_ctl(params, plen) || (!utf8 && smtpw__cmd_has_8bit(params, plen)))
+    if (smtpw__has_ctl(params, plen, 0) || (!utf8 && smtpw__has_8bit(params, plen)))
         return SMTPW_E_INVALID_ARG;
     rest = smtpw__span(params, plen);
     while ((r = smtpw_param_next(&rest, &key, &value)) == 1) {

@@ -42,11 +42,6 @@ static inline void smtpw__cmd_start(struct smtpw__cmdline *l, const char *verb)
 
 void smtpw__cmd_put_u64(struct smtpw__cmdline *l, uint64_t v);
 
-/* 1 when s holds a control byte (below 0x20, or DEL). */
-int smtpw__cmd_has_ctl(const char *s, size_t n);
-/* 1 when s holds a byte >= 0x80. */
-int smtpw__cmd_has_8bit(const char *s, size_t n);
-
 /* EHLO/HELO argument: a Domain or an address literal (4.1.1.1).  Returns
  * 0, SMTPW_E_INVALID_ARG (NULL with a length, control bytes) or the
  * grammar's error (SMTPW_E_SYNTAX for an empty one). */

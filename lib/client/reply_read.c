@@ -7,7 +7,7 @@
 int smtpw__reply_line(const uint8_t *in, size_t inlen, size_t maxline, struct smtpw__rline *out)
 {
     const uint8_t *lf;
-    size_t scan = inlen < maxline ? inlen : maxline, len, i;
+    size_t scan = inlen < maxline ? inlen : maxline, len;
 
     /* Only a whole line is taken, and never more than maxline is looked
      * at: an endless line is an error, not a growing buffer. */
@@ -27,9 +27,8 @@ int smtpw__reply_line(const uint8_t *in, size_t inlen, size_t maxline, struct sm
         return SMTPW_E_PROTO;
     /* textstring = 1*(%d09 / %d32-126); 8-bit text is tolerated (some
      * servers send UTF-8), other controls such as a lone CR or NUL are not. */
-    for (i = 4; i < len; i++)
-        if ((in[i] < 0x20 && in[i] != '\t') || in[i] == 0x7f)
-            return SMTPW_E_PROTO;
+    if (len > 4 && smtpw__has_ctl((const char *)in + 4, len - 4, 1))
+        return SMTPW_E_PROTO;
     out->len = len;
     out->consumed = len + 2;
     out->code = (uint32_t)(in[0] - '0') * 100u + (uint32_t)(in[1] - '0') * 10u +

@@ -388,14 +388,6 @@ static uint64_t canonical_size(const uint8_t *p, size_t n, int *eightbit)
     return size;
 }
 
-static int has_8bit(smtpw_span t)
-{
-    size_t i;
-    for (i = 0; i < t.len; i++)
-        if ((unsigned char)t.ptr[i] >= 0x80)
-            return 1;
-    return 0;
-}
 
 /* Before a body write.  The server has nothing to say until it has the
  * final dot (RFC 5321 4.1.1.4) but a 421 (3.8).  Whatever it sent so far
@@ -966,10 +958,10 @@ static int run(sess *s)
     ext = smtpw_client_extensions(s->c);
     if (eightbit)
         mflags |= SMTPW_MAIL_8BIT;
-    if (has_8bit(o->from))
+    if (smtpw__has_8bit(o->from.ptr, o->from.len))
         mflags |= SMTPW_MAIL_SMTPUTF8;
     for (i = 0; i < o->nrcpt; i++)
-        if (has_8bit(o->rcpt[i]))
+        if (smtpw__has_8bit(o->rcpt[i].ptr, o->rcpt[i].len))
             mflags |= SMTPW_MAIL_SMTPUTF8;
     if ((mflags & SMTPW_MAIL_SMTPUTF8) && !(ext & SMTPW_EXT_SMTPUTF8)) {
         quit(s);

@@ -250,15 +250,6 @@ const smtpw__refusal *smtpw__command_rcpt(const smtpw__grammar *g, const char *a
 /* VRFY, EXPN and HELP hand their String (RFC 5321 4.1.1.6-8, 4.1.2) to the
  * application: printable ASCII and SP only, so no NUL, terminal escape or
  * other control byte reaches a log or a lookup. */
-static int printable(const char *a, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        if ((unsigned char)a[i] < 0x20 || (unsigned char)a[i] > 0x7e)
-            return 0;
-    return 1;
-}
-
 const smtpw__refusal *smtpw__command_parse_arg(const smtpw__command *c, const smtpw__grammar *g,
                                                smtpw_event *ev)
 {
@@ -288,12 +279,12 @@ const smtpw__refusal *smtpw__command_parse_arg(const smtpw__command *c, const sm
         return NULL;
     case SMTPW_CMD_VRFY:
     case SMTPW_CMD_EXPN:
-        if (n == 0 || !printable(a, n))
+        if (n == 0 || !smtpw__all_print(a, n))
             return c->cmd == SMTPW_CMD_VRFY ? &R_VRFY_SYNTAX : &R_EXPN_SYNTAX;
         ev->arg = smtpw__span(a, n);
         return NULL;
     case SMTPW_CMD_HELP:
-        if (!printable(a, n))
+        if (!smtpw__all_print(a, n))
             return &R_HELP_SYNTAX;
         ev->arg = smtpw__span(a, n);
         return NULL;

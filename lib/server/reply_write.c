@@ -10,16 +10,10 @@ int smtpw__reply_write_code_ok(unsigned code)
 
 int smtpw__reply_write_text_ok(const char *text, size_t len)
 {
-    size_t i;
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)text[i];
-        /* RFC 5321 4.2 textstring: HT and printable ASCII; 8-bit bytes are
-         * left to the application (UTF-8, RFC 6531).  Any other control
-         * byte would let application text corrupt the reply stream. */
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return 0;
-    }
-    return 1;
+    /* RFC 5321 4.2 textstring: HT and printable ASCII; 8-bit bytes are left
+     * to the application (UTF-8, RFC 6531).  Any other control byte would
+     * let application text corrupt the reply stream. */
+    return !smtpw__has_ctl(text, len, 1);
 }
 
 int smtpw__reply_write_enh_ok(const char *enh, size_t len, unsigned code)
@@ -42,19 +36,6 @@ int smtpw__reply_write_enh_ok(const char *enh, size_t len, unsigned code)
             return 0;
     }
     return i == len;
-}
-
-size_t smtpw__reply_write_u64(char *out, uint64_t v)
-{
-    char tmp[20];
-    size_t n = 0, i;
-    do {
-        tmp[n++] = (char)('0' + (int)(v % 10));
-        v /= 10;
-    } while (v);
-    for (i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
 }
 
 size_t smtpw__reply_write_line(uint8_t *out, size_t cap, unsigned code, int more, const char *enh,
@@ -90,18 +71,17 @@ size_t smtpw__reply_write_line(uint8_t *out, size_t cap, unsigned code, int more
 
 size_t smtpw__reply_write_caps(uint8_t *out, size_t cap, unsigned caps, uint64_t max_size)
 {
-    static const char *const names[] = {"PIPELINING", "8BITMIME",  "SIZE",
-                                        "ENHANCEDSTATUSCODES", "STARTTLS", "SMTPUTF8"};
     char num[20];
     size_t w = 0, i, n;
-    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-        unsigned bit = 1u << i;
+    for (i = 0; i < SMTPW__EXT_COUNT; i++) {
+        uint32_t bit = smtpw__ext_names[i].bit;
+        const char *name = smtpw__ext_names[i].name;
         if (!(caps & bit))
             continue;
         caps &= ~bit;
-        n = (bit == SMTPW__CAP_SIZE && max_size) ? smtpw__reply_write_u64(num, max_size) : 0;
-        n = smtpw__reply_write_line(out + w, cap - w, 250, caps != 0, NULL, 0, names[i],
-                              strlen(names[i]), num, n);
+        n = (bit == SMTPW_EXT_SIZE && max_size) ? smtpw__u64_dec(num, max_size) : 0;
+        n = smtpw__reply_write_line(out + w, cap - w, 250, caps != 0, NULL, 0, name,
+                                    strlen(name), num, n);
         if (n == 0)
             return 0;
         w += n;

@@ -7,14 +7,6 @@
 #include "internal.h"
 #include "smtpwire/syntax.h"
 
-/* EHLO capabilities for smtpw__reply_write_caps(), in the order they are listed. */
-#define SMTPW__CAP_PIPELINING 0x01u /* RFC 2920 */
-#define SMTPW__CAP_8BITMIME 0x02u   /* RFC 6152 */
-#define SMTPW__CAP_SIZE 0x04u       /* RFC 1870 */
-#define SMTPW__CAP_ENHANCED 0x08u   /* RFC 2034 ENHANCEDSTATUSCODES */
-#define SMTPW__CAP_STARTTLS 0x10u   /* RFC 3207 */
-#define SMTPW__CAP_SMTPUTF8 0x20u   /* RFC 6531 */
-
 /** Non-zero for a reply code RFC 5321 4.2 allows: 2yz..5yz with y <= 5. */
 int smtpw__reply_write_code_ok(unsigned code);
 
@@ -44,8 +36,5 @@ size_t smtpw__reply_write_line(uint8_t *out, size_t cap, unsigned code, int more
  * is 0 or the lines do not fit in cap.
  */
 size_t smtpw__reply_write_caps(uint8_t *out, size_t cap, unsigned caps, uint64_t max_size);
-
-/** Decimal digits of v written to out (room for 20); returns their count. */
-size_t smtpw__reply_write_u64(char *out, uint64_t v);
 
 #endif

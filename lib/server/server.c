@@ -194,17 +194,17 @@ static SMTPW_NOINLINE void say421(smtpw_server *s)
 
 static unsigned caps_now(const smtpw_server *s)
 {
-    unsigned c = SMTPW__CAP_SIZE;
+    unsigned c = SMTPW_EXT_SIZE;
     if (!(s->g.flags & SMTPW_SERVER_NO_PIPELINING))
-        c |= SMTPW__CAP_PIPELINING;
+        c |= SMTPW_EXT_PIPELINING;
     if (!(s->g.flags & SMTPW_SERVER_NO_8BITMIME))
-        c |= SMTPW__CAP_8BITMIME;
+        c |= SMTPW_EXT_8BITMIME;
     if (!(s->g.flags & SMTPW_SERVER_NO_ENHANCED))
-        c |= SMTPW__CAP_ENHANCED;
+        c |= SMTPW_EXT_ENHANCEDSTATUSCODES;
     if ((s->g.flags & SMTPW_SERVER_STARTTLS) && !s->g.tls)
-        c |= SMTPW__CAP_STARTTLS;
+        c |= SMTPW_EXT_STARTTLS;
     if (s->g.flags & SMTPW_SERVER_SMTPUTF8)
-        c |= SMTPW__CAP_SMTPUTF8;
+        c |= SMTPW_EXT_SMTPUTF8;
     return c;
 }
 

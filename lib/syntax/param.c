@@ -102,3 +102,16 @@ int smtpw_parse_u64(smtpw_span text, uint64_t *out)
     *out = v;
     return SMTPW_OK;
 }
+
+size_t smtpw__u64_dec(char *out, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0, i;
+    do {
+        tmp[n++] = (char)('0' + (int)(v % 10u));
+        v /= 10u;
+    } while (v);
+    for (i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
