@@ -356,7 +356,7 @@ static size_t field_name(const uint8_t *m, size_t len, size_t pos, size_t *colon
 
 size_t sm_header_len(const uint8_t *msg, size_t len)
 {
-    size_t pos = 0, colon;
+    size_t pos = 0, colon = 0;
     while (pos < len) {
         int blank = msg[pos] == '\n' || (msg[pos] == '\r' && pos + 1 < len && msg[pos + 1] == '\n');
         if (blank)
@@ -374,7 +374,7 @@ size_t sm_header_len(const uint8_t *msg, size_t len)
 static int next_field(const uint8_t *m, size_t hlen, size_t *pos, size_t *name, size_t *nlen,
                       size_t *body, size_t *bend, size_t *fend)
 {
-    size_t colon, e;
+    size_t colon = 0, e;
     while (*pos < hlen) {
         size_t start = *pos;
         *nlen = field_name(m, hlen, start, &colon);
