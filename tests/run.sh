@@ -49,7 +49,7 @@ dest="$top/build-test/destdir"
 rm -rf "$dest"
 DESTDIR="$dest" meson install -C build-test --quiet >/dev/null
 pcdir=$(dirname "$(find "$dest" -name smtpwire.pc | head -n 1)")
-libdir=$(dirname "$(find "$dest" -name 'libsmtpwire.so.0' | head -n 1)")
+libdir=$(dirname "$(find "$dest" -name 'libsmtpwire.so.1' | head -n 1)")
 flags=$(PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$dest" pkg-config --cflags --libs smtpwire)
 cc -std=c99 -pedantic-errors -Wall -Wextra -Werror -o build-test/embed-installed \
     examples/embed-static.c $flags

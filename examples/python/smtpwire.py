@@ -20,7 +20,7 @@ import os
 # The API this module was written against (include/smtpwire/version.h).
 # Pre-1.0 releases keep the ABI within a major number (the soname is the
 # major), so only the major must match.
-WRITTEN_FOR_MAJOR = 0
+WRITTEN_FOR_MAJOR = 1
 
 # ---- constants (plain ints: the uint32_t fields they are compared with
 # come out of ctypes as non-negative ints; errors are negative ints) ----
