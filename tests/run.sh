@@ -5,14 +5,16 @@
 #      meson install; smtpwire as a subproject of a parent (tests/subproject);
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. clang with the portable C99 paths only (no SSE2/AVX2);
-#   4. the libFuzzer targets built with clang, a short run each.
+#   4. a gcc release build: the instruction budgets of the README's figures
+#      (callgrind; suite perf);
+#   5. the libFuzzer targets built with clang, a short run each.
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 
 pkgs="meson ninja-build gcc g++ clang libclang-rt-14-dev libcmocka-dev pkg-config libssl-dev
       python3 python3-aiosmtpd swaks postfix msmtp curl dnsmasq-base openssl
-      abigail-tools mandoc bsd-mailx"
+      abigail-tools mandoc valgrind bsd-mailx"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -72,6 +74,12 @@ CC=clang meson setup build-nosimd -Dwerror=true -Dc_args=-DSMTPW_NO_SIMD >/dev/n
 ninja -C build-nosimd
 meson test -C build-nosimd --print-errorlogs --suite unit --suite vectors
 
+step "gcc release build: instruction budgets under callgrind (README figures)"
+rm -rf build-perf
+CC=gcc meson setup build-perf --buildtype=release -Dwerror=true >/dev/null
+ninja -C build-perf
+meson test -C build-perf --print-errorlogs --suite perf
+
 step "libFuzzer targets (clang), short runs"
 rm -rf build-fuzz
 CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dexamples=disabled >/dev/null
@@ -79,7 +87,7 @@ ninja -C build-fuzz
 meson test -C build-fuzz --print-errorlogs --suite fuzz
 
 # One closing line over every run above (meson's JSON logs).
-python3 - build-test build-asan build-nosimd build-fuzz <<'PY'
+python3 - build-test build-asan build-nosimd build-perf build-fuzz <<'PY'
 import json, sys
 passed = failed = skipped = 0
 for d in sys.argv[1:]:
