@@ -15,17 +15,15 @@
  * pipelined replies go out in order (RFC 2920, h11's pause).
  *
  * The command grammar (and the lenient profile, README "Strict and lenient
- * profiles") is in command.c, the default reply texts in replies.c.
+ * profiles") is in command.c, the default reply texts in replies.c, the
+ * config and init()'s checks in config.c.
  *
  * SPDX-License-Identifier: MIT
  */
-#include "server/command.h"
-#include "server/line.h"
+#include "server/server_internal.h"
+
 #include "server/replies.h"
 #include "server/reply_write.h"
-#include "server/unstuff.h"
-
-#include "smtpwire/server.h"
 
 #define ST_INIT 0
 #define ST_READY 1
@@ -89,43 +87,11 @@ static const struct cell {
                  GO(RCPT), GO(RCPT), NO(R_TLS_IN_TXN | R_LATE)},
 };
 
-/* Output queue: room for the largest reply (a 512-octet EHLO line plus the
- * capability list) and a backlog of pipelined replies. */
-#define OUTQ ((size_t)896)
-
-struct smtpw_server {
-    const char *host; /* cfg->hostname, referenced */
-    smtpw__grammar g; /* flags, SIZE limit, EHLO session, TLS: what the grammar reads */
-    uint64_t size;    /* DATA: octets delivered so far */
-    uint32_t max_rcpt, max_cmd, max_text, max_errors;
-    uint32_t nrcpt, nerrors, messages;
-    smtpw__line line;
-    smtpw__unstuff us;
-    uint16_t hostlen, head, tail, reserve, abort_code;
-    uint8_t st, pending, pend_cmd, pend_flags, pend_next;
-    uint8_t bare_cmd, bare_body;
-    uint8_t enh;      /* enhanced status codes on (EHLO advertised them) */
-    uint8_t tls_told; /* SMTPW_EV_STARTTLS was returned */
-    uint8_t mailflags; /* SMTPW_EVF_* of the accepted MAIL */
-    uint8_t shut;      /* a 421 waits for room in the queue */
-    uint8_t starved;   /* the last recv() used up its input: want() READ (api.md A) */
-    uint8_t out[OUTQ];
-};
-
-/* C99 static assertion: the header's size hint is a true bound. */
-typedef char smtpw__server_fits_hint[sizeof(struct smtpw_server) <= SMTPW_SERVER_SIZE_HINT ? 1 : -1];
-
-/* The alignment the state needs (offsetof: C99 has no alignof) must not
- * exceed the one init() checks (common.h SMTPW_STATE_ALIGN). */
-struct align_probe {
-    char c;
-    struct smtpw_server s;
-};
-typedef char smtpw__server_align_check[SMTPW_STATE_ALIGN % offsetof(struct align_probe, s) == 0 ? 1 : -1];
-
 /* Internal result of one step of recv(): input was used without an event
  * (NOOP, an accepted STARTTLS, a swallowed message): go on with the rest. */
 #define GO_ON (-1000)
+
+#define OUTQ SMTPW__SERVER_OUTQ
 
 #define LIT(s) s, (sizeof(s) - 1)
 
@@ -528,41 +494,7 @@ static int run(smtpw_server *s, const uint8_t *in, size_t inlen, size_t *consume
 /* ------------------------------------------------------------------ */
 /* API                                                                 */
 
-size_t smtpw_server_sizeof(void)
-{
-    return sizeof(struct smtpw_server);
-}
-
-/* Bytes of each config version (api.md B: read and write only those). */
-#define CONFIG_V1_SIZE (offsetof(smtpw_server_config, bare_body) + sizeof(uint32_t))
-
-int smtpw_server_config_init(smtpw_server_config *cfg, uint32_t version)
-{
-    smtpw_server_config d;
-    if (cfg == NULL)
-        return SMTPW_E_INVALID_ARG;
-    if (version != 1)
-        return SMTPW_E_VERSION;
-    memset(&d, 0, sizeof d);
-    d.version = version;
-    d.flags = 0;
-    d.hostname = NULL; /* with hostname_len 0: "localhost" */
-    d.hostname_len = 0;
-    d.max_message_size = 10485760u;
-    d.max_recipients = 100;
-    d.max_command_line = SMTPW_MAX_COMMAND_LINE;
-    d.max_text_line = 0;
-    d.max_errors = 10;
-    d.bare_command = SMTPW_BARE_REJECT;
-    d.bare_body = SMTPW_BARE_REJECT;
-    memcpy(cfg, &d, CONFIG_V1_SIZE);
-    return SMTPW_OK;
-}
-
-#define KNOWN_FLAGS                                                                           \
-    (SMTPW_SERVER_LENIENT | SMTPW_SERVER_REFUSE | SMTPW_SERVER_NO_PIPELINING |                \
-     SMTPW_SERVER_NO_8BITMIME | SMTPW_SERVER_NO_ENHANCED | SMTPW_SERVER_STARTTLS |            \
-     SMTPW_SERVER_SMTPUTF8)
+/* sizeof, the config's versions and init()'s checks: config.c. */
 
 int smtpw_server_init(void *mem, size_t memlen, const smtpw_server_config *cfg,
                       smtpw_server **out)
@@ -571,38 +503,15 @@ int smtpw_server_init(void *mem, size_t memlen, const smtpw_server_config *cfg,
     smtpw_server_config c;
     const char *host;
     size_t hostlen, caps;
+    int rc;
 
     if (out)
         *out = NULL;
-    if (mem == NULL || out == NULL || (uintptr_t)mem % SMTPW_STATE_ALIGN != 0)
+    if (out == NULL)
         return SMTPW_E_INVALID_ARG;
-    if (memlen < sizeof *s)
-        return SMTPW_E_NOBUF;
-    /* Defaults, then the fields the caller's version has (versions 1 to
-     * SMTPW_SERVER_CONFIG_VERSION); never a byte past them. */
-    smtpw_server_config_init(&c, SMTPW_SERVER_CONFIG_VERSION);
-    if (cfg != NULL) {
-        if (cfg->version != 1)
-            return SMTPW_E_VERSION;
-        memcpy(&c, cfg, CONFIG_V1_SIZE);
-    }
-    /* No default length beside a caller's pointer: NULL/0 is "localhost",
-     * a name with length 0 is a mistake (a length left unset). */
-    if (c.hostname == NULL && c.hostname_len == 0) {
-        host = "localhost";
-        hostlen = 9;
-    } else {
-        host = c.hostname;
-        hostlen = c.hostname_len;
-    }
-    if (host == NULL || hostlen == 0 || hostlen > SMTPW_MAX_DOMAIN ||
-        (smtpw_domain_check(host, hostlen, 0) != 0 &&
-         smtpw_address_literal_check(host, hostlen, NULL) != 0))
-        return SMTPW_E_INVALID_ARG;
-    if ((c.flags & ~KNOWN_FLAGS) || c.max_command_line < SMTPW_MAX_COMMAND_LINE ||
-        c.max_command_line > 65536 || (c.max_text_line != 0 && c.max_text_line < 3) ||
-        c.bare_command > SMTPW_BARE_KEEP || c.bare_body > SMTPW_BARE_KEEP)
-        return SMTPW_E_INVALID_ARG;
+    rc = smtpw__server_config_use(mem, memlen, cfg, &c, &host, &hostlen);
+    if (rc != SMTPW_OK)
+        return rc;
 
     memset(s, 0, sizeof *s);
     s->host = host;
