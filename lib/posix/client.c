@@ -1,6 +1,7 @@
 /* POSIX adapter, client half: connect by name and drive a smtpw_client core
  * through one mail transaction (RFC 5321 3.3, RFC 2920), every wait bounded
- * by the RFC 5321 4.5.3.2 timeout the core names.
+ * by the RFC 5321 4.5.3.2 timeout the core names.  The connection is
+ * connect.c's, the config's checks send_config.c's.
  * SPDX-License-Identifier: MIT */
 #if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
 #undef _POSIX_C_SOURCE
@@ -24,7 +25,6 @@
 #include "posix/posix_internal.h"
 #include "smtpwire/posix.h"
 
-#define CONNECT_TIMEOUT_MS 30000u
 #define INBUF 4096       /* > the core's longest reply line (2048 by default) */
 #define BODYBUF 65536    /* one body write; the terminator always shares the last */
 #define DRAIN_MAX 65536  /* clear-text bytes dropped after 220 before giving up */
@@ -465,103 +465,6 @@ static int send_body(sess *s, const uint8_t *body, size_t len, int with_body)
     return write_all(s, out, olen, SMTPW_TIMEOUT_DATA_BLOCK);
 }
 
-/* Bytes of each config version (index: version): fields are only
- * appended, so a version is read as a prefix of the current struct. */
-#define CONFIG_V1_SIZE (offsetof(smtpw_posix_send_config, trace_arg) + sizeof(void *))
-static const size_t CONFIG_SIZE[] = {0, CONFIG_V1_SIZE};
-#define CONFIG_VERSIONS (sizeof CONFIG_SIZE / sizeof CONFIG_SIZE[0] - 1u)
-/* The newest version is the whole struct. */
-typedef char smtpw__config_size_check[SMTPW_POSIX_SEND_CONFIG_VERSION == 1 && CONFIG_V1_SIZE == sizeof(smtpw_posix_send_config) ? 1 : -1];
-
-int smtpw_posix_send_config_init(smtpw_posix_send_config *cfg, uint32_t version)
-{
-    smtpw_posix_send_config def;
-    if (!cfg)
-        return SMTPW_E_INVALID_ARG;
-    if (version == 0 || version > CONFIG_VERSIONS)
-        return SMTPW_E_VERSION;
-    memset(&def, 0, sizeof def);
-    def.version = version;
-    def.tls = SMTPW_POSIX_TLS_NEVER; /* helo, from {NULL, 0}: address literal, <> */
-    /* never more than the caller's version of the struct has */
-    memcpy(cfg, &def, CONFIG_SIZE[version]);
-    return 0;
-}
-
-/* The caller's config as the current version: what its version has, then
- * the defaults. */
-static int read_config(const smtpw_posix_send_config *in, smtpw_posix_send_config *o)
-{
-    if (!in)
-        return SMTPW_E_INVALID_ARG;
-    if (in->version == 0 || in->version > CONFIG_VERSIONS)
-        return SMTPW_E_VERSION;
-    (void)smtpw_posix_send_config_init(o, SMTPW_POSIX_SEND_CONFIG_VERSION);
-    memcpy(o, in, CONFIG_SIZE[in->version]);
-    o->version = SMTPW_POSIX_SEND_CONFIG_VERSION;
-    return 0;
-}
-
-/* Text the caller passes: a NULL pointer only with length 0 (README "API
- * conventions"), and no control byte: RFC 5321 2.3.8 lets CR and LF appear
- * only as a line's end, and 4.1.2 has no control byte in a domain or a
- * mailbox.  Refused before a byte is sent, rather than by the core half
- * way through the session (an embedded NUL included, which a C string
- * could not have carried). */
-static int text_ok(smtpw_span t)
-{
-    size_t i;
-    if (!t.ptr)
-        return t.len == 0;
-    for (i = 0; i < t.len; i++)
-        if ((unsigned char)t.ptr[i] < 0x20 || (unsigned char)t.ptr[i] == 0x7f)
-            return 0;
-    return 1;
-}
-
-static int check_opts(const smtpw_posix_send_config *o)
-{
-    size_t i;
-    if (!text_ok(o->helo) || !text_ok(o->from) || (o->nrcpt > 0 && !o->rcpt) ||
-        (o->bodylen > 0 && !o->body))
-        return SMTPW_E_INVALID_ARG;
-    if (o->tls > SMTPW_POSIX_TLS_REQUIRE ||
-        (o->tls == SMTPW_POSIX_TLS_REQUIRE && (!o->io || !o->io->starttls)))
-        return SMTPW_E_INVALID_ARG;
-    if (o->nrcpt == 0 || o->rcpt_policy > SMTPW_POSIX_RCPT_RESET_ON_ANY)
-        return SMTPW_E_INVALID_ARG;
-    for (i = 0; i < o->nrcpt; i++)
-        if (o->rcpt[i].len == 0 || !text_ok(o->rcpt[i]))
-            return SMTPW_E_INVALID_ARG;
-    return 0;
-}
-
-static void reset_replies(const smtpw_posix_send_config *o)
-{
-    size_t i;
-    if (o->rcpt_replies && o->rcpt)
-        for (i = 0; i < o->nrcpt; i++) {
-            memset(&o->rcpt_replies[i], 0, sizeof o->rcpt_replies[i]);
-            o->rcpt_replies[i].cmd = SMTPW_CMD_RCPT;
-        }
-    if (o->rcpt_status && o->rcpt)
-        for (i = 0; i < o->nrcpt; i++)
-            o->rcpt_status[i] = SMTPW_POSIX_RCPT_NOT_SENT;
-}
-
-/* api.md B: the caller's result gets no byte past ressize, and zeros past
- * ours. */
-static int give_result(const smtpw_posix_send_result *r, smtpw_posix_send_result *res,
-                       size_t ressize, int rc)
-{
-    if (ressize <= sizeof *r) {
-        memcpy(res, r, ressize);
-    } else {
-        memcpy(res, r, sizeof *r);
-        memset((char *)res + sizeof *r, 0, ressize - sizeof *r);
-    }
-    return rc;
-}
 
 /* The attempt ended on this reply. */
 static int stop_at(sess *s, uint32_t stage, const smtpw_posix_reply *rep)
@@ -747,32 +650,6 @@ static int start_tls(sess *s, smtpw_span helo)
     return hello(s, helo);
 }
 
-/* RFC 5321 4.1.4: a client without a name of its own sends the address
- * literal of its end of the connection; "localhost" only where there is
- * no address (a UNIX socket). */
-static void default_helo(int fd, char *out, size_t cap)
-{
-    struct sockaddr_storage sa;
-    socklen_t len = (socklen_t)sizeof sa;
-    char ip[INET6_ADDRSTRLEN];
-    const char *pre = NULL;
-    int k = -1;
-    memset(&sa, 0, sizeof sa);
-    if (getsockname(fd, (struct sockaddr *)(void *)&sa, &len) == 0) {
-        if (sa.ss_family == AF_INET &&
-            inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)&sa)->sin_addr, ip,
-                      (socklen_t)sizeof ip))
-            pre = "";
-        else if (sa.ss_family == AF_INET6 &&
-                 inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)&sa)->sin6_addr, ip,
-                           (socklen_t)sizeof ip))
-            pre = "IPv6:";
-    }
-    if (pre)
-        k = snprintf(out, cap, "[%s%s]", pre, ip);
-    if (k <= 0 || (size_t)k >= cap || smtpw_address_literal_check(out, (size_t)k, NULL) != 0)
-        snprintf(out, cap, "localhost");
-}
 
 /* Every recipient accepted in this transaction now has the message. */
 static void mark_delivered(sess *s)
@@ -934,7 +811,7 @@ static int run(sess *s)
     uint64_t size = canonical_size(o->body, o->bodylen, &eightbit);
     size_t i;
 
-    if (helo.len == 0) { /* no name given: the address literal (default_helo()) */
+    if (helo.len == 0) { /* no name given: the address literal (smtpw__posix_default_helo()) */
         helo.ptr = s->helo;
         helo.len = strlen(s->helo);
     }
@@ -1033,7 +910,7 @@ static int send_fd(int fd, const smtpw_posix_send_config *opts, smtpw_posix_send
     /* commands and the body go out in whole writes: no Nagle delay (fails
      * harmlessly on a socketpair) */
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    default_helo(fd, s.helo, sizeof s.helo);
+    smtpw__posix_default_helo(fd, s.helo, sizeof s.helo);
     rc = run(&s);
     finish_status(opts);
     if (s.closed && res->stage == SMTPW_CMD_NONE) {
@@ -1056,21 +933,6 @@ static int send_fd(int fd, const smtpw_posix_send_config *opts, smtpw_posix_send
     return 0;
 }
 
-/* The config read and checked; *res cleared.  0 or the error. */
-static int prepare(const smtpw_posix_send_config *cfg, smtpw_posix_send_config *o,
-                   smtpw_posix_send_result *r)
-{
-    int rc;
-    memset(r, 0, sizeof *r);
-    r->stage = SMTPW_CMD_NONE;
-    rc = read_config(cfg, o);
-    if (rc == 0) {
-        reset_replies(o);
-        rc = check_opts(o);
-    }
-    r->err = rc;
-    return rc;
-}
 
 int smtpw_posix_send_fd(int fd, const smtpw_posix_send_config *cfg, smtpw_posix_send_result *res,
                         size_t ressize)
@@ -1080,67 +942,12 @@ int smtpw_posix_send_fd(int fd, const smtpw_posix_send_config *cfg, smtpw_posix_
     int rc;
     if (!res)
         return SMTPW_E_INVALID_ARG;
-    rc = prepare(cfg, &o, &r);
+    rc = smtpw__posix_send_prepare(cfg, &o, &r);
     if (rc == 0)
         rc = send_fd(fd, &o, &r);
-    return give_result(&r, res, ressize, rc);
+    return smtpw__posix_give_result(&r, res, ressize, rc);
 }
 
-int smtpw_posix_connect(const char *host, const char *port, uint32_t timeout_ms, int *fd)
-{
-    struct addrinfo hints, *list = NULL, *ai;
-    int rc, last = SMTPW_E_DNS, saved = 0;
-    static const int one = 1;
-
-    if (!host || !port || !fd || !host[0])
-        return SMTPW_E_INVALID_ARG;
-    *fd = -1;
-    if (!timeout_ms)
-        timeout_ms = CONNECT_TIMEOUT_MS;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_protocol = IPPROTO_TCP;
-    rc = getaddrinfo(host, port, &hints, &list);
-    if (rc == EAI_NONAME)
-        return SMTPW_E_NXDOMAIN; /* the name does not exist: permanent */
-    if (rc != 0 || !list)
-        return SMTPW_E_DNS;
-    for (ai = list; ai; ai = ai->ai_next) {
-        int s = smtpw__posix_socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (s < 0) {
-            saved = errno;
-            last = SMTPW_E_IO;
-            continue;
-        }
-        if (connect(s, ai->ai_addr, ai->ai_addrlen) != 0) {
-            int soerr = 0;
-            socklen_t sl = sizeof soerr;
-            if (errno != EINPROGRESS && errno != EINTR) {
-                saved = errno;
-                close(s);
-                last = SMTPW_E_IO;
-                continue;
-            }
-            rc = smtpw__posix_wait(s, POLLOUT, smtpw_posix_now_ms() + timeout_ms);
-            if (rc == 0 && getsockopt(s, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
-                soerr = errno;
-            if (rc || soerr) {
-                saved = rc == SMTPW_E_TIMEOUT ? ETIMEDOUT : soerr ? soerr : errno;
-                close(s);
-                last = rc == SMTPW_E_TIMEOUT ? SMTPW_E_TIMEOUT : SMTPW_E_IO;
-                continue;
-            }
-        }
-        (void)setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        freeaddrinfo(list);
-        *fd = s;
-        return 0;
-    }
-    freeaddrinfo(list);
-    errno = saved;
-    return last;
-}
 
 int smtpw_posix_send(const char *host, const char *port, const smtpw_posix_send_config *cfg,
                      smtpw_posix_send_result *res, size_t ressize)
@@ -1150,7 +957,7 @@ int smtpw_posix_send(const char *host, const char *port, const smtpw_posix_send_
     int fd = -1, rc;
     if (!res)
         return SMTPW_E_INVALID_ARG;
-    rc = prepare(cfg, &o, &r);
+    rc = smtpw__posix_send_prepare(cfg, &o, &r);
     if (rc == 0) {
         rc = smtpw_posix_connect(host, port, o.connect_timeout_ms, &fd);
         if (rc == SMTPW_E_IO)
@@ -1158,12 +965,12 @@ int smtpw_posix_send(const char *host, const char *port, const smtpw_posix_send_
     }
     if (rc) {
         r.err = rc;
-        return give_result(&r, res, ressize, rc);
+        return smtpw__posix_give_result(&r, res, ressize, rc);
     }
     rc = send_fd(fd, &o, &r);
     if (o.io && o.io->close)
         o.io->close(o.io_ctx, fd);
     else
         close(fd);
-    return give_result(&r, res, ressize, rc);
+    return smtpw__posix_give_result(&r, res, ressize, rc);
 }
