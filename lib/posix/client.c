@@ -1,40 +1,28 @@
 /* POSIX adapter, client half: connect by name and drive a smtpw_client core
  * through one mail transaction (RFC 5321 3.3, RFC 2920), every wait bounded
  * by the RFC 5321 4.5.3.2 timeout the core names.  The connection is
- * connect.c's, the config's checks send_config.c's.
+ * connect.c's, the config's checks send_config.c's, the replies
+ * client_reply.c's.
  * SPDX-License-Identifier: MIT */
 #if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
 #undef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/types.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "posix/posix_internal.h"
+#include "posix/client_internal.h"
 #include "smtpwire/posix.h"
 
-#define INBUF 4096       /* > the core's longest reply line (2048 by default) */
 #define BODYBUF 65536    /* one body write; the terminator always shares the last */
 #define DRAIN_MAX 65536  /* clear-text bytes dropped after 220 before giving up */
-#define AWAIT_MAX 256    /* > the core's replies outstanding at once */
-
-/* rcpt_status while the session runs (never left there): to be asked in
- * the next transaction, asked in this one, accepted in this one */
-#define ST_PENDING 0x10u
-#define ST_ASKED 0x11u
-#define ST_ACCEPTED 0x12u
 
 /* The core lives in caller memory: a stack buffer aligned for anything. */
 typedef union {
@@ -45,69 +33,18 @@ typedef union {
     long double ld;
 } core_mem;
 
-typedef struct sess {
-    smtpw_client *c;
-    int fd;
-    const smtpw_posix_send_config *o;
-    smtpw_posix_send_result *r;
-    const smtpw_posix_io *io;
-    void *io_ctx;
-    size_t traced;               /* bytes of core output already traced */
-    uint8_t in[INBUF];
-    size_t inlen;
-    /* the reply being gathered, line by line */
-    smtpw_posix_reply cur;
-    size_t curlen;
-    /* replies the flow decides on */
-    smtpw_posix_reply greeting, hello, mail, data, body, starttls;
-    smtpw_posix_reply closing; /* a 421: the server is going away */
-    int closed;
-    int os_error;                /* errno of the failed read/write, 0 for end of file */
-    /* commands whose replies are awaited, oldest first: names the one a
-     * broken session was waiting for (res->reply.cmd) */
-    uint8_t await[AWAIT_MAX];
-    size_t await_head, await_n;
-    /* the transaction in progress */
-    size_t rcur;                 /* where to look for the next RCPT reply's recipient */
-    uint32_t txn_accepted;       /* recipients accepted in it */
-    int txn_temp, txn_perm;      /* a recipient refused with 4xx / 5xx in it */
-    smtpw_posix_reply first_temp, first_any; /* the first such refusals: what a
-                                                reset reports */
-    uint32_t tls;                /* SMTPW_POSIX_TLS_* in force */
-    char helo[64];               /* the EHLO argument when opts.helo is not set */
-} sess;
-
-static uint32_t wait_ms(const sess *s, uint32_t which)
-{
-    if (s->o->timeout_ms)
-        return s->o->timeout_ms;
-    return smtpw_timeout_seconds(which) * 1000u;
-}
-
-static void trace(const sess *s, uint32_t dir, const char *p, size_t n)
-{
-    if (s->o->trace)
-        s->o->trace(s->o->trace_arg, dir, p, n);
-}
+typedef smtpw__posix_sess sess;
 
 static void note(const sess *s, const char *text)
 {
-    trace(s, SMTPW_POSIX_TRACE_INFO, text, strlen(text));
+    smtpw__posix_trace(s, SMTPW_POSIX_TRACE_INFO, text, strlen(text));
 }
 
 static void await_push(sess *s, uint32_t cmd)
 {
-    if (s->await_n < AWAIT_MAX) {
-        s->await[(s->await_head + s->await_n) % AWAIT_MAX] = (uint8_t)cmd;
+    if (s->await_n < SMTPW__POSIX_AWAIT_MAX) {
+        s->await[(s->await_head + s->await_n) % SMTPW__POSIX_AWAIT_MAX] = (uint8_t)cmd;
         s->await_n++;
-    }
-}
-
-static void await_pop(sess *s)
-{
-    if (s->await_n > 0) {
-        s->await_head = (s->await_head + 1) % AWAIT_MAX;
-        s->await_n--;
     }
 }
 
@@ -115,28 +52,6 @@ static void await_pop(sess *s)
 static uint32_t awaited(const sess *s)
 {
     return s->await_n > 0 ? s->await[s->await_head] : SMTPW_CMD_NONE;
-}
-
-/* The errno of a failed read or write, kept before anything else can
- * change it; a peer that hung up leaves 0 (no stale errno). */
-static int io_failed(sess *s, int rc)
-{
-    if (rc == SMTPW_E_CLOSED || rc == 0) {
-        s->os_error = 0;
-        return SMTPW_E_IO;
-    }
-    s->os_error = rc == SMTPW_E_IO ? errno : 0;
-    return rc;
-}
-
-static short poll_events(uint32_t wait)
-{
-    short ev = 0;
-    if (wait & SMTPW_WANT_READ)
-        ev |= POLLIN;
-    if (wait & SMTPW_WANT_WRITE)
-        ev |= POLLOUT;
-    return ev ? ev : POLLIN;
 }
 
 /* Write all of buf, each wait bounded by the given timeout. */
@@ -154,16 +69,17 @@ static int write_all(sess *s, const uint8_t *buf, size_t len, uint32_t which)
             continue;
         }
         if (rc != SMTPW_E_AGAIN)
-            return io_failed(s, rc);
-        rc = smtpw__posix_wait(s->fd, poll_events(wait), smtpw_posix_now_ms() + wait_ms(s, which));
+            return smtpw__posix_io_failed(s, rc);
+        rc = smtpw__posix_wait(s->fd, smtpw__posix_poll_events(wait),
+                               smtpw_posix_now_ms() + smtpw__posix_wait_ms(s, which));
         if (rc)
-            return rc == SMTPW_E_IO ? io_failed(s, rc) : rc;
+            return rc == SMTPW_E_IO ? smtpw__posix_io_failed(s, rc) : rc;
     }
     return 0;
 }
 
 /* Send everything the core has queued, tracing each command line once. */
-static int flush(sess *s)
+int smtpw__posix_flush(sess *s)
 {
     size_t len;
     const uint8_t *out = smtpw_client_output(s->c, &len);
@@ -175,7 +91,8 @@ static int flush(sess *s)
         for (; i < len; i++) {
             if (out[i] == '\n') {
                 size_t end = i > start && out[i - 1] == '\r' ? i - 1 : i;
-                trace(s, SMTPW_POSIX_TRACE_CLIENT, (const char *)out + start, end - start);
+                smtpw__posix_trace(s, SMTPW_POSIX_TRACE_CLIENT, (const char *)out + start,
+                                   end - start);
                 start = i + 1;
             }
         }
@@ -187,180 +104,6 @@ static int flush(sess *s)
     smtpw_client_output_ack(s->c, len);
     s->traced = 0;
     return 0;
-}
-
-static void copy_reply(smtpw_posix_reply *dst, const smtpw_posix_reply *src)
-{
-    memcpy(dst, src, sizeof *dst);
-}
-
-/* A RCPT reply: which recipient it answers (the next one asked: replies
- * come in order, RFC 2920 3.1), and what it does to the transaction. */
-static void rcpt_reply(sess *s, const smtpw_event *ev, const smtpw_posix_reply *r)
-{
-    const smtpw_posix_send_config *o = s->o;
-    uint32_t *st = o->rcpt_status;
-    size_t i = ev->index;
-    if (st) {
-        while (s->rcur < o->nrcpt && st[s->rcur] != ST_ASKED)
-            s->rcur++;
-        i = s->rcur;
-    }
-    if (i >= o->nrcpt)
-        return;
-    if (o->rcpt_replies)
-        copy_reply(&o->rcpt_replies[i], r);
-    if (r->code >= 200 && r->code < 300) {
-        s->r->accepted++;
-        s->txn_accepted++;
-        if (st)
-            st[i] = ST_ACCEPTED;
-        return;
-    }
-    if (r->code == 452 && s->txn_accepted > 0 && st) {
-        /* RFC 5321 4.5.3.1.10: too many recipients for this transaction,
-         * not a refusal: this one goes in the next */
-        st[i] = ST_PENDING;
-        return;
-    }
-    if (st)
-        st[i] = SMTPW_POSIX_RCPT_REFUSED;
-    if (r->code >= 400 && r->code < 500) {
-        if (!s->txn_temp)
-            copy_reply(&s->first_temp, r);
-        s->txn_temp = 1;
-    } else {
-        s->txn_perm = 1;
-    }
-    if (s->first_any.code == 0)
-        copy_reply(&s->first_any, r);
-}
-
-/* File a complete reply where the flow looks for it. */
-static void file_reply(sess *s, const smtpw_event *ev)
-{
-    const smtpw_posix_reply *r = &s->cur;
-    if (r->code == 421 && !s->closed) {
-        /* RFC 5321 3.8: 421 may answer any command; nothing follows it */
-        copy_reply(&s->closing, r);
-        s->closed = 1;
-    }
-    switch (ev->cmd) {
-    case SMTPW_CMD_GREETING:
-        copy_reply(&s->greeting, r);
-        break;
-    case SMTPW_CMD_EHLO:
-    case SMTPW_CMD_HELO:
-        copy_reply(&s->hello, r);
-        break;
-    case SMTPW_CMD_MAIL:
-        copy_reply(&s->mail, r);
-        break;
-    case SMTPW_CMD_RCPT:
-        rcpt_reply(s, ev, r);
-        break;
-    case SMTPW_CMD_DATA:
-        copy_reply(&s->data, r);
-        break;
-    case SMTPW_CMD_STARTTLS:
-        copy_reply(&s->starttls, r);
-        break;
-    case SMTPW_CMD_BODY:
-        copy_reply(&s->body, r);
-        break;
-    default:
-        break; /* RSET, QUIT: nothing decides on them */
-    }
-    await_pop(s);
-}
-
-/* Read more server bytes into s->in, waiting until the deadline.  Returns
- * 0 when some came, SMTPW_E_PROTO when s->in is full without a whole line
- * (the core's line limit is below its size), or the error. */
-static int read_some(sess *s, uint64_t deadline)
-{
-    for (;;) {
-        size_t got = 0, room = sizeof s->in - s->inlen;
-        uint32_t wait = SMTPW_WANT_READ;
-        int rc;
-        if (room == 0)
-            return SMTPW_E_PROTO;
-        rc = s->io->read(s->io_ctx, s->fd, s->in + s->inlen, room, &got, &wait);
-        if (rc == 0 && got > 0 && got <= room) {
-            s->inlen += got;
-            return 0;
-        }
-        if (rc != SMTPW_E_AGAIN)
-            /* the peer hung up before the reply was complete, or a hook
-             * broke its contract */
-            return io_failed(s, rc);
-        rc = smtpw__posix_wait(s->fd, poll_events(wait), deadline);
-        if (rc)
-            return rc == SMTPW_E_IO ? io_failed(s, rc) : rc;
-    }
-}
-
-/* Read and file exactly one whole reply.  A 421 is filed like any other;
- * the core refuses further commands afterwards. */
-static int read_reply(sess *s)
-{
-    uint64_t deadline;
-    int rc = flush(s);
-    if (rc)
-        return rc;
-    deadline = smtpw_posix_now_ms() + wait_ms(s, smtpw_client_timeout(s->c));
-    s->curlen = 0;
-    s->cur.code = 0;
-    s->cur.text[0] = '\0';
-    for (;;) {
-        size_t used = 0;
-        smtpw_event ev;
-        rc = smtpw_client_recv(s->c, s->in, s->inlen, &used, &ev, sizeof ev);
-        if (rc == SMTPW_EV_REPLY) {
-            size_t room = sizeof s->cur.text - 1 - s->curlen;
-            size_t take;
-            trace(s, SMTPW_POSIX_TRACE_SERVER, ev.line.ptr, ev.line.len);
-            if (s->curlen > 0 && room > 0) {
-                s->cur.text[s->curlen++] = '\n';
-                room--;
-            }
-            take = ev.line.len < room ? ev.line.len : room;
-            memcpy(s->cur.text + s->curlen, ev.line.ptr, take);
-            s->curlen += take;
-            s->cur.text[s->curlen] = '\0';
-            s->cur.code = ev.code;
-            s->cur.cmd = ev.cmd;
-            /* the spans point into s->in: drop the line only now */
-            if (used > 0 && used <= s->inlen) {
-                memmove(s->in, s->in + used, s->inlen - used);
-                s->inlen -= used;
-            }
-            if (ev.flags & SMTPW_EVF_LAST) {
-                file_reply(s, &ev);
-                return 0;
-            }
-            continue;
-        }
-        if (rc < 0)
-            return rc == SMTPW_E_CLOSED ? SMTPW_E_IO : rc;
-        /* SMTPW_EV_NONE: a line is incomplete */
-        rc = read_some(s, deadline);
-        if (rc)
-            return rc;
-    }
-}
-
-/* Make room for one more command: send what is queued and, if the core
- * still says no (RFC 2920 group end, no PIPELINING), take one reply. */
-static int make_room(sess *s)
-{
-    size_t len;
-    smtpw_client_output(s->c, &len);
-    if (len > 0)
-        return flush(s);
-    if (smtpw_client_pending(s->c) == 0)
-        return SMTPW_E_STATE; /* the core refuses with nothing outstanding */
-    return read_reply(s);
 }
 
 static int is2xx(uint32_t code)
@@ -388,7 +131,6 @@ static uint64_t canonical_size(const uint8_t *p, size_t n, int *eightbit)
     return size;
 }
 
-
 /* Before a body write.  The server has nothing to say until it has the
  * final dot (RFC 5321 4.1.1.4) but a 421 (3.8).  Whatever it sent so far
  * goes to the core, which refuses any reply but a 421 while the body is
@@ -408,8 +150,8 @@ static int early_reply(sess *s)
         s->inlen += got;
     }
     if (s->inlen == 0)
-        return rc == SMTPW_E_AGAIN ? 0 : io_failed(s, rc == 0 ? SMTPW_E_CLOSED : rc);
-    rc = read_reply(s);
+        return rc == SMTPW_E_AGAIN ? 0 : smtpw__posix_io_failed(s, rc == 0 ? SMTPW_E_CLOSED : rc);
+    rc = smtpw__posix_read_reply(s);
     if (rc)
         return rc;
     /* the 421 took the message with it */
@@ -460,18 +202,17 @@ static int send_body(sess *s, const uint8_t *body, size_t len, int with_body)
     if (s->o->trace) {
         int k = snprintf(note, sizeof note, "(message body, %lu octets, and \".\")",
                          (unsigned long)(with_body ? len : 0));
-        trace(s, SMTPW_POSIX_TRACE_CLIENT, note, k > 0 ? (size_t)k : 0);
+        smtpw__posix_trace(s, SMTPW_POSIX_TRACE_CLIENT, note, k > 0 ? (size_t)k : 0);
     }
     return write_all(s, out, olen, SMTPW_TIMEOUT_DATA_BLOCK);
 }
-
 
 /* The attempt ended on this reply. */
 static int stop_at(sess *s, uint32_t stage, const smtpw_posix_reply *rep)
 {
     s->r->stage = stage;
     if (rep)
-        copy_reply(&s->r->reply, rep);
+        smtpw__posix_copy_reply(&s->r->reply, rep);
     return 0;
 }
 
@@ -483,12 +224,12 @@ static void quit(sess *s)
         rc = smtpw_client_quit(s->c);
         if (rc != SMTPW_E_AGAIN)
             break;
-        if (make_room(s))
+        if (smtpw__posix_make_room(s))
             return;
     }
     if (rc == 0) {
         await_push(s, SMTPW_CMD_QUIT);
-        (void)read_reply(s);
+        (void)smtpw__posix_read_reply(s);
     }
 }
 
@@ -501,14 +242,14 @@ static int rset(sess *s)
         rc = smtpw_client_rset(s->c);
         if (rc != SMTPW_E_AGAIN)
             break;
-        rc = make_room(s);
+        rc = smtpw__posix_make_room(s);
         if (rc)
             return rc;
     }
     if (rc)
         return rc;
     await_push(s, SMTPW_CMD_RSET);
-    return read_reply(s);
+    return smtpw__posix_read_reply(s);
 }
 
 /* Abandon the transaction and quit. */
@@ -522,7 +263,7 @@ static void rset_quit(sess *s)
 #define QUEUE(s, cmd, call, rc)                                                               \
     do {                                                                                      \
         while (((rc) = (call)) == SMTPW_E_AGAIN) {                                            \
-            if (((rc) = make_room(s)) != 0)                                                   \
+            if (((rc) = smtpw__posix_make_room(s)) != 0)                                      \
                 break;                                                                        \
         }                                                                                     \
         if ((rc) == 0)                                                                        \
@@ -536,13 +277,13 @@ static int hello(sess *s, smtpw_span helo)
     int rc;
     QUEUE(s, SMTPW_CMD_EHLO, smtpw_client_ehlo(s->c, helo.ptr, helo.len), rc);
     if (rc == 0)
-        rc = read_reply(s);
+        rc = smtpw__posix_read_reply(s);
     if (rc)
         return rc;
     if (s->hello.code == 500 || s->hello.code == 502) {
         QUEUE(s, SMTPW_CMD_HELO, smtpw_client_helo(s->c, helo.ptr, helo.len), rc);
         if (rc == 0)
-            rc = read_reply(s);
+            rc = smtpw__posix_read_reply(s);
         if (rc)
             return rc;
     }
@@ -577,7 +318,7 @@ static int drain_clear(sess *s)
                          "discarded %lu octets sent in clear after the 220 (RFC 3207 4.2)",
                          (unsigned long)dropped);
         if (k > 0)
-            trace(s, SMTPW_POSIX_TRACE_INFO, msg, (size_t)k);
+            smtpw__posix_trace(s, SMTPW_POSIX_TRACE_INFO, msg, (size_t)k);
     }
     return dropped > DRAIN_MAX ? SMTPW_E_TLS : 0;
 }
@@ -585,7 +326,7 @@ static int drain_clear(sess *s)
 /* Run the starttls hook to completion, bounded like a command. */
 static int handshake(sess *s)
 {
-    uint64_t deadline = smtpw_posix_now_ms() + wait_ms(s, SMTPW_TIMEOUT_COMMAND);
+    uint64_t deadline = smtpw_posix_now_ms() + smtpw__posix_wait_ms(s, SMTPW_TIMEOUT_COMMAND);
     for (;;) {
         uint32_t wait = SMTPW_WANT_READ;
         int rc = s->io->starttls(s->io_ctx, s->fd, &wait);
@@ -593,7 +334,7 @@ static int handshake(sess *s)
             return 0;
         if (rc != SMTPW_E_AGAIN)
             return SMTPW_E_TLS;
-        rc = smtpw__posix_wait(s->fd, poll_events(wait), deadline);
+        rc = smtpw__posix_wait(s->fd, smtpw__posix_poll_events(wait), deadline);
         if (rc)
             return rc;
     }
@@ -608,7 +349,7 @@ static int start_tls(sess *s, smtpw_span helo)
     int rc;
     if (!(smtpw_client_extensions(s->c) & SMTPW_EXT_STARTTLS) || !s->io->starttls) {
         if (s->tls == SMTPW_POSIX_TLS_REQUIRE) {
-            copy_reply(&s->r->reply, &s->hello);
+            smtpw__posix_copy_reply(&s->r->reply, &s->hello);
             quit(s);
             return SMTPW_E_TLS;
         }
@@ -618,7 +359,7 @@ static int start_tls(sess *s, smtpw_span helo)
     }
     QUEUE(s, SMTPW_CMD_STARTTLS, smtpw_client_starttls(s->c), rc);
     if (rc == 0)
-        rc = read_reply(s);
+        rc = smtpw__posix_read_reply(s);
     if (rc)
         return rc;
     if (s->closed) {
@@ -628,7 +369,7 @@ static int start_tls(sess *s, smtpw_span helo)
     if (s->starttls.code != 220) {
         /* RFC 3207 4: the session stays usable in clear after a refusal */
         if (s->tls == SMTPW_POSIX_TLS_REQUIRE) {
-            copy_reply(&s->r->reply, &s->starttls);
+            smtpw__posix_copy_reply(&s->r->reply, &s->starttls);
             quit(s);
             return SMTPW_E_TLS;
         }
@@ -650,7 +391,6 @@ static int start_tls(sess *s, smtpw_span helo)
     return hello(s, helo);
 }
 
-
 /* Every recipient accepted in this transaction now has the message. */
 static void mark_delivered(sess *s)
 {
@@ -658,7 +398,7 @@ static void mark_delivered(sess *s)
     size_t i;
     if (st)
         for (i = 0; i < s->o->nrcpt; i++)
-            if (st[i] == ST_ACCEPTED)
+            if (st[i] == SMTPW__POSIX_ST_ACCEPTED)
                 st[i] = SMTPW_POSIX_RCPT_DELIVERED;
     s->r->delivered = 1;
     s->r->transactions++;
@@ -672,7 +412,7 @@ static int more_pending(const sess *s)
     size_t i;
     if (st)
         for (i = 0; i < s->o->nrcpt; i++)
-            if (st[i] == ST_PENDING)
+            if (st[i] == SMTPW__POSIX_ST_PENDING)
                 return 1;
     return 0;
 }
@@ -709,7 +449,7 @@ static int transaction(sess *s, uint64_t size, uint32_t mflags, int pipelined)
         return rc;
     }
     for (i = 0; i < o->nrcpt; i++) {
-        if (st && st[i] != ST_PENDING)
+        if (st && st[i] != SMTPW__POSIX_ST_PENDING)
             continue;
         /* without pipelining, a refused MAIL ends the transaction here */
         if (s->mail.code && !is2xx(s->mail.code))
@@ -720,7 +460,7 @@ static int transaction(sess *s, uint64_t size, uint32_t mflags, int pipelined)
             break;
         if (rc == SMTPW_E_INVALID_ARG || rc == SMTPW_E_SYNTAX || rc == SMTPW_E_TOOLONG) {
             /* a bad address: nothing was sent for it; give up cleanly */
-            while (smtpw_client_pending(s->c) > 0 && read_reply(s) == 0)
+            while (smtpw_client_pending(s->c) > 0 && smtpw__posix_read_reply(s) == 0)
                 ;
             rset_quit(s);
             return rc;
@@ -728,7 +468,7 @@ static int transaction(sess *s, uint64_t size, uint32_t mflags, int pipelined)
         if (rc)
             return rc;
         if (st)
-            st[i] = ST_ASKED;
+            st[i] = SMTPW__POSIX_ST_ASKED;
     }
     /* RFC 2920 3.1: DATA may end the pipelined group */
     if (data_in_flight && (s->mail.code == 0 || is2xx(s->mail.code))) {
@@ -737,9 +477,9 @@ static int transaction(sess *s, uint64_t size, uint32_t mflags, int pipelined)
             return rc;
     }
     /* one flight out, then every reply in order */
-    rc = flush(s);
+    rc = smtpw__posix_flush(s);
     while (rc == 0 && !s->closed && smtpw_client_pending(s->c) > 0)
-        rc = read_reply(s);
+        rc = smtpw__posix_read_reply(s);
     if (rc)
         return rc;
     if (s->closed)
@@ -767,7 +507,7 @@ static int transaction(sess *s, uint64_t size, uint32_t mflags, int pipelined)
     if (!data_in_flight && s->txn_accepted > 0) {
         QUEUE(s, SMTPW_CMD_DATA, smtpw_client_data(s->c), rc);
         if (rc == 0)
-            rc = read_reply(s);
+            rc = smtpw__posix_read_reply(s);
         if (rc)
             return rc;
     }
@@ -777,7 +517,7 @@ static int transaction(sess *s, uint64_t size, uint32_t mflags, int pipelined)
         await_push(s, SMTPW_CMD_BODY);
         rc = send_body(s, o->body, o->bodylen, s->txn_accepted > 0);
         if (rc == 0)
-            rc = read_reply(s);
+            rc = smtpw__posix_read_reply(s);
         if (rc)
             return rc;
         if (s->txn_accepted == 0) {
@@ -817,7 +557,7 @@ static int run(sess *s)
     }
     /* RFC 5321 3.1: wait for the greeting; on anything but 220, QUIT */
     await_push(s, SMTPW_CMD_GREETING);
-    rc = read_reply(s);
+    rc = smtpw__posix_read_reply(s);
     if (rc)
         return rc;
     if (s->greeting.code != 220) {
@@ -848,7 +588,7 @@ static int run(sess *s)
 
     if (o->rcpt_status)
         for (i = 0; i < o->nrcpt; i++)
-            o->rcpt_status[i] = ST_PENDING;
+            o->rcpt_status[i] = SMTPW__POSIX_ST_PENDING;
     /* RFC 5321 4.5.3.1.10: recipients a 452 postponed go in the next
      * transaction, as long as each one delivers */
     do
@@ -933,7 +673,6 @@ static int send_fd(int fd, const smtpw_posix_send_config *opts, smtpw_posix_send
     return 0;
 }
 
-
 int smtpw_posix_send_fd(int fd, const smtpw_posix_send_config *cfg, smtpw_posix_send_result *res,
                         size_t ressize)
 {
@@ -947,7 +686,6 @@ int smtpw_posix_send_fd(int fd, const smtpw_posix_send_config *cfg, smtpw_posix_
         rc = send_fd(fd, &o, &r);
     return smtpw__posix_give_result(&r, res, ressize, rc);
 }
-
 
 int smtpw_posix_send(const char *host, const char *port, const smtpw_posix_send_config *cfg,
                      smtpw_posix_send_result *res, size_t ressize)

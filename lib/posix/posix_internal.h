@@ -18,7 +18,8 @@ int smtpw__posix_socket(int family, int type, int protocol);
  * SMTPW_E_TIMEOUT, or SMTPW_E_IO (poll failed: errno). */
 int smtpw__posix_wait(int fd, short ev, uint64_t deadline);
 
-/* The client's files (client.c drives the session). */
+/* The client's files (client.c drives the session; what it shares with
+ * client_reply.c, the reply side, is in client_internal.h). */
 
 /* connect.c: the HELO/EHLO name of our end of fd, an address literal
  * (RFC 5321 4.1.4), "localhost" where there is no address. */
