@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """A program's --help and its manual page name the same options.
 
-usage: check_options.py PAGE PROGRAM [--optional OPT,...]
+usage: check_options.py PAGE PROGRAM [--optional OPT,...] [--page-only OPT,...]
 
 Options of --help are the dash words in the left column of its option
 lines ("  -q, --quiet   ..."); options of the page are the Fl arguments of
 its .It lines (".It Fl q , Fl -quiet").  Every option must be in both,
 except those named with --optional, which a build may leave out of --help
-(the TLS options without OpenSSL).  Exit 0, or 1 with the differences."""
+(the TLS options without OpenSSL), and those named with --page-only, which
+the page describes apart from --help (smtpwire-send's sendmail-mode
+options).  Exit 0, or 1 with the differences."""
 import re, subprocess, sys
 
 
@@ -37,8 +39,13 @@ def page_options(page):
 def main():
     page, program = sys.argv[1], sys.argv[2]
     optional = set()
-    if len(sys.argv) > 4 and sys.argv[3] == "--optional":
-        optional = set(sys.argv[4].split(","))
+    rest = sys.argv[3:]
+    while len(rest) >= 2 and rest[0] in ("--optional", "--page-only"):
+        optional |= set(rest[1].split(","))
+        rest = rest[2:]
+    if rest:
+        print("usage: check_options.py PAGE PROGRAM [--optional OPT,...] [--page-only OPT,...]")
+        return 2
     h, p = help_options(program), page_options(page)
     only_help = sorted(h - p)
     only_page = sorted(p - h - optional)
