@@ -230,7 +230,7 @@ static void log_sent(session *s, const uint8_t *p, size_t n)
         /* the bytes up to the next LF join the line (as far as it holds
          * them), then the LF ends it when a CR came before */
         const uint8_t *lf = (const uint8_t *)memchr(p, '\n', n);
-        size_t k = lf ? (size_t)(lf - p) : n, room = sizeof s->out - s->outlen;
+        size_t k = lf ? (size_t)(lf - p) : n, room = SESSION_OUT - s->outlen;
         memcpy(s->out + s->outlen, p, k < room ? k : room);
         s->outlen += k < room ? k : room;
         p += k;
@@ -244,7 +244,7 @@ static void log_sent(session *s, const uint8_t *p, size_t n)
             log_bytes(&l, "line", s->out, s->outlen - 1);
             log_end(&l);
             s->outlen = 0;
-        } else if (s->outlen < sizeof s->out) {
+        } else if (s->outlen < SESSION_OUT) {
             s->out[s->outlen++] = '\n';
         }
         p++;
@@ -640,17 +640,20 @@ static void make_id(char *out, size_t cap, uint64_t base, uint64_t next)
 int session_start(server *srv, int fd, const char *peer, const char *where)
 {
     size_t off = (sizeof(session) + 15u) & ~(size_t)15u;
+    size_t core = smtpw_posix_server_sizeof();
+    int verbose = log_enabled(LOG_DEBUG);
     session *s;
     log_line l;
     int rc;
-    s = (session *)malloc(off + smtpw_posix_server_sizeof());
+    s = (session *)malloc(off + core + (verbose ? SESSION_OUT : 0));
     if (!s)
         return -1;
     memset(s, 0, sizeof *s);
+    if (verbose)
+        s->out = (char *)s + off + core;
     s->srv = srv;
     s->started = srv->now;
     copy_cut(s->peer, sizeof s->peer, peer);
-    copy_cut(s->where, sizeof s->where, where);
     make_id(s->id, sizeof s->id, srv->id_base, srv->id_next++);
     if (srv->tls) {
         s->tls = tls_session_new(srv->tls);
@@ -661,7 +664,7 @@ int session_start(server *srv, int fd, const char *peer, const char *where)
     }
     s->inner = s->tls ? tls_io() : smtpw_posix_io_plain();
     s->inner_ctx = s->tls;
-    if (log_enabled(LOG_DEBUG)) /* -v: the logging hooks over the real ones */
+    if (verbose) /* -v: the logging hooks over the real ones */
         rc = smtpw_posix_server_init((char *)s + off, smtpw_posix_server_sizeof(), srv->shared,
                                      fd, &srv->cfg, s->inner->starttls ? &dlg_io : &dlg_io_plain,
                                      s, srv->now, &s->conn);

@@ -33,6 +33,11 @@ typedef struct txn {
     uint64_t size; /* octets of the message (DATA_END) */
 } txn;
 
+/* -v keeps the reply line being sent (a reply line is at most 512 octets,
+ * RFC 5321 4.5.3.1.5); without -v a session has no such buffer: an idle
+ * session's memory is what an operator pays per connection. */
+#define SESSION_OUT 600
+
 typedef struct session {
     struct server *srv;
     smtpw_posix_server *conn;
@@ -44,7 +49,6 @@ typedef struct session {
     int dead;
     size_t cslot;   /* 1 + its index in server.commit while queued there, else 0 */
     char peer[56];  /* "[192.0.2.1]" or "[IPv6:...]", RFC 5321 4.4 TCP-info */
-    char where[64]; /* "192.0.2.1:40000" or "[2001:db8::1]:40000", for the log */
     char id[24];    /* the session id of the log */
     uint64_t started;  /* monotonic ms at accept */
     uint32_t messages; /* stored */
@@ -54,7 +58,7 @@ typedef struct session {
     /* -v: the hooks under the logging hooks, and a reply line being sent */
     const smtpw_posix_io *inner;
     void *inner_ctx;
-    char out[600];
+    char *out;     /* SESSION_OUT bytes behind the session, with -v only */
     size_t outlen;
 } session;
 
