@@ -232,7 +232,7 @@ static void log_sent(session *s, const uint8_t *p, size_t n)
         const uint8_t *lf = (const uint8_t *)memchr(p, '\n', n);
         size_t k = lf ? (size_t)(lf - p) : n, room = SESSION_OUT - s->outlen;
         memcpy(s->out + s->outlen, p, k < room ? k : room);
-        s->outlen += k < room ? k : room;
+        s->outlen += (uint32_t)(k < room ? k : room);
         p += k;
         n -= k;
         if (!lf)
@@ -252,17 +252,23 @@ static void log_sent(session *s, const uint8_t *p, size_t n)
     }
 }
 
+/* -v: the hooks under the logging hooks (TLS when the session has it). */
+static const smtpw_posix_io *inner(const session *s)
+{
+    return s->tls ? tls_io() : smtpw_posix_io_plain();
+}
+
 static int dlg_read(void *ctx, int fd, uint8_t *buf, size_t cap, size_t *got, uint32_t *wait)
 {
     session *s = (session *)ctx;
-    return s->inner->read(s->inner_ctx, fd, buf, cap, got, wait);
+    return inner(s)->read(s->tls, fd, buf, cap, got, wait);
 }
 
 static int dlg_write(void *ctx, int fd, const uint8_t *buf, size_t len, size_t *sent,
                      uint32_t *wait)
 {
     session *s = (session *)ctx;
-    int rc = s->inner->write(s->inner_ctx, fd, buf, len, sent, wait);
+    int rc = inner(s)->write(s->tls, fd, buf, len, sent, wait);
     if (rc == 0)
         log_sent(s, buf, *sent);
     return rc;
@@ -271,20 +277,20 @@ static int dlg_write(void *ctx, int fd, const uint8_t *buf, size_t len, size_t *
 static int dlg_starttls(void *ctx, int fd, uint32_t *wait)
 {
     session *s = (session *)ctx;
-    return s->inner->starttls(s->inner_ctx, fd, wait);
+    return inner(s)->starttls(s->tls, fd, wait);
 }
 
 static size_t dlg_pending(void *ctx)
 {
     session *s = (session *)ctx;
-    return s->inner->pending ? s->inner->pending(s->inner_ctx) : 0;
+    return inner(s)->pending ? inner(s)->pending(s->tls) : 0;
 }
 
 static void dlg_close(void *ctx, int fd)
 {
     session *s = (session *)ctx;
-    if (s->inner->close)
-        s->inner->close(s->inner_ctx, fd);
+    if (inner(s)->close)
+        inner(s)->close(s->tls, fd);
     else
         close(fd);
 }
@@ -662,15 +668,13 @@ int session_start(server *srv, int fd, const char *peer, const char *where)
             return -2;
         }
     }
-    s->inner = s->tls ? tls_io() : smtpw_posix_io_plain();
-    s->inner_ctx = s->tls;
     if (verbose) /* -v: the logging hooks over the real ones */
         rc = smtpw_posix_server_init((char *)s + off, smtpw_posix_server_sizeof(), srv->shared,
-                                     fd, &srv->cfg, s->inner->starttls ? &dlg_io : &dlg_io_plain,
+                                     fd, &srv->cfg, inner(s)->starttls ? &dlg_io : &dlg_io_plain,
                                      s, srv->now, &s->conn);
     else
         rc = smtpw_posix_server_init((char *)s + off, smtpw_posix_server_sizeof(), srv->shared,
-                                     fd, &srv->cfg, s->inner, s->inner_ctx, srv->now, &s->conn);
+                                     fd, &srv->cfg, inner(s), s->tls, srv->now, &s->conn);
     if (rc < 0) {
         log_begin(&l, LOG_ERROR, "error");
         log_str(&l, "msg", "session init failed");

@@ -45,21 +45,18 @@ typedef struct session {
     txn *t;
     txn *spare; /* the last transaction's memory, kept for the next MAIL */
     void *tls; /* tls_session, when the server has a certificate */
-    int ehlo;
-    int dead;
+    char *out; /* SESSION_OUT bytes behind the session, with -v only */
     size_t cslot;   /* 1 + its index in server.commit while queued there, else 0 */
     char peer[56];  /* "[192.0.2.1]" or "[IPv6:...]", RFC 5321 4.4 TCP-info */
     char id[24];    /* the session id of the log */
     uint64_t started;  /* monotonic ms at accept */
     uint32_t messages; /* stored */
     uint32_t rejects;  /* commands refused */
-    int saw_quit;      /* the client said QUIT */
     uint32_t close_code; /* the core ended the session (SMTPW_EV_CLOSE) */
-    /* -v: the hooks under the logging hooks, and a reply line being sent */
-    const smtpw_posix_io *inner;
-    void *inner_ctx;
-    char *out;     /* SESSION_OUT bytes behind the session, with -v only */
-    size_t outlen;
+    uint32_t outlen;   /* -v: bytes of the reply line being sent in out */
+    uint8_t ehlo;      /* the session was opened with EHLO */
+    uint8_t dead;
+    uint8_t saw_quit;  /* the client said QUIT */
 } session;
 
 typedef struct server {
