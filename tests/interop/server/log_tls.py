@@ -4,24 +4,15 @@ logs event=tls with the protocol and cipher; one that fails (a client
 that speaks garbage after the 220) logs event=tls_error with the reason,
 then the disconnect.  Skipped without OpenSSL in the build, swaks or
 openssl."""
-import os, socket, subprocess, sys, tempfile
+import os, socket, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from loglib import LogServer  # noqa: E402
-from srvlib import SKIP, Conn, check, need  # noqa: E402
+from srvlib import SKIP, Conn, check, need, tls_cert  # noqa: E402
 
 exe = sys.argv[1]
-if "--tls-cert" not in subprocess.run([exe, "--help"], stdout=subprocess.PIPE,
-                                      text=True).stdout:
-    print("SKIP: smtpwire-server built without OpenSSL")
-    sys.exit(SKIP)
+cert, key = tls_cert(exe)
 swaks = need("swaks")
-openssl = need("openssl")
-keydir = tempfile.mkdtemp(prefix="smtpw-tls-")
-cert, key = os.path.join(keydir, "cert.pem"), os.path.join(keydir, "key.pem")
-subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                "-out", cert, "-days", "2", "-subj", "/CN=mx.test.example"],
-               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=30)
 srv = LogServer(exe, "--tls-cert", cert, "--tls-key", key)
 try:
     p = subprocess.run([swaks, "--server", f"127.0.0.1:{srv.port}", "--tls", "--from",

@@ -1,7 +1,7 @@
 """Shared helpers for the smtpwire-server interop tests: start the built
 server on 127.0.0.1 port 0 with a temporary Maildir, read its
 "listening on" line, stop it; skip (77) when a peer program is missing."""
-import os, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time
+import atexit, os, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 
 SKIP = 77
 
@@ -81,6 +81,24 @@ class Server:
         self.proc.stderr.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
         return err
+
+
+def tls_cert(exe):
+    """A throw-away self-signed certificate for CN mx.test.example, as
+    (cert, key) paths; exits SKIP when exe was built without OpenSSL or
+    openssl is missing.  Removed at exit."""
+    if "--tls-cert" not in subprocess.run([exe, "--help"], stdout=subprocess.PIPE,
+                                          text=True).stdout:
+        print("SKIP: smtpwire-server built without OpenSSL")
+        sys.exit(SKIP)
+    openssl = need("openssl")
+    keydir = tempfile.mkdtemp(prefix="smtpw-tls-")
+    atexit.register(shutil.rmtree, keydir, True)
+    cert, key = os.path.join(keydir, "cert.pem"), os.path.join(keydir, "key.pem")
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "2", "-subj", "/CN=mx.test.example"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=30)
+    return cert, key
 
 
 def check(cond, what):

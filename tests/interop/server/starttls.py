@@ -2,23 +2,14 @@
 """STARTTLS (RFC 3207) through the adapter's I/O hooks and OpenSSL: swaks
 --tls delivers a message; the Received: line says ESMTPS (RFC 3848).
 Skipped when the server was built without OpenSSL."""
-import os, subprocess, sys, tempfile
+import os, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from srvlib import SKIP, Server, check, need, split_stored
+from srvlib import SKIP, Server, check, need, split_stored, tls_cert
 
 exe = sys.argv[1]
-if "--tls-cert" not in subprocess.run([exe, "--help"], stdout=subprocess.PIPE,
-                                      text=True).stdout:
-    print("SKIP: smtpwire-server built without OpenSSL")
-    sys.exit(SKIP)
+cert, key = tls_cert(exe)
 swaks = need("swaks")
-openssl = need("openssl")
-keydir = tempfile.mkdtemp(prefix="smtpw-tls-")
-cert, key = os.path.join(keydir, "cert.pem"), os.path.join(keydir, "key.pem")
-subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                "-out", cert, "-days", "2", "-subj", "/CN=mx.test.example"],
-               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=30)
 srv = Server(exe, "--tls-cert", cert, "--tls-key", key)
 try:
     p = subprocess.run([swaks, "--server", f"127.0.0.1:{srv.port}", "--tls", "--helo",
@@ -40,6 +31,3 @@ try:
     print("ok: STARTTLS session stored, with ESMTPS")
 finally:
     srv.close()
-    for f in (cert, key):
-        os.unlink(f)
-    os.rmdir(keydir)
