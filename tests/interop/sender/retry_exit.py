@@ -7,7 +7,7 @@ import sys
 import tempfile
 import time
 
-from smtpscript import Server, standard, run_send, check, stuffed, Failure
+from smtpscript import Server, standard, run_send, check, stuffed, run_case
 
 MSG = b"Subject: retry\n\nexactly once\n"
 FROM = ["--from", "a@example.org"]
@@ -278,15 +278,5 @@ def version(send):
     check(out.startswith("smtpwire-send ") and "library" in out, "--version says: %r" % out)
 
 
-def main():
-    send, case = sys.argv[1], sys.argv[2]
-    try:
-        globals()[case](send)
-    except Failure as e:
-        print("FAIL: %s: %s" % (case, e), file=sys.stderr)
-        sys.exit(1)
-    print("ok: " + case)
-
-
 if __name__ == "__main__":
-    main()
+    run_case(globals())

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 
-from smtpscript import Server, standard, check, Failure, skip_or_fail
+from smtpscript import Server, standard, check, skip_or_fail, run_case
 
 
 class Env:
@@ -261,15 +261,5 @@ def config_errors(send):
         e.done()
 
 
-def main():
-    send, case = sys.argv[1], sys.argv[2]
-    try:
-        globals()[case](send)
-    except Failure as e:
-        print("FAIL: %s: %s" % (case, e), file=sys.stderr)
-        sys.exit(1)
-    print("ok: " + case)
-
-
 if __name__ == "__main__":
-    main()
+    run_case(globals())

@@ -188,3 +188,15 @@ class Failure(Exception):
 def check(cond, what):
     if not cond:
         raise Failure(what)
+
+
+def run_case(cases):
+    """Run the test named by argv[2] from cases (a script's globals()) with
+    argv[1], the smtpwire-send binary; exit 1 with the failure."""
+    send, case = sys.argv[1], sys.argv[2]
+    try:
+        cases[case](send)
+    except Failure as e:
+        print("FAIL: %s: %s" % (case, e), file=sys.stderr)
+        sys.exit(1)
+    print("ok: " + case)
